@@ -1,0 +1,300 @@
+"""``mug-sidecar``: thin click commands over the runtime. Errors exit 1 with a one-line message."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from sidecar.config import Config, ConfigError, load_config, render_masked
+from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
+from sidecar.db.schema import schema_status, upgrade
+from sidecar.jobs import inbox
+from sidecar.jobs.worker import Worker
+from sidecar.logs import configure_logging
+from sidecar.runtime import Runtime, build_runtime
+from webhooks.dispatch import make_processor
+from webhooks.handlers import build_registry
+
+log = logging.getLogger(__name__)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+class Context:
+    """Loads the configuration once, and the runtime only for commands that need the database."""
+
+    def __init__(self, config_path: str | None, env: dict[str, str]) -> None:
+        self.config_path = config_path
+        self.env = env
+        self._config: Config | None = None
+        self._runtime: Runtime | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path, self.env)
+            except ConfigError as exc:
+                fail(f"invalid configuration: {exc}")
+            configure_logging(self._config.logging.level, self._config.logging.format)
+        return self._config
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = build_runtime(self.config)
+        return self._runtime
+
+    def require_current_schema(self) -> Runtime:
+        runtime = self.runtime
+        try:
+            status = schema_status(runtime.engine)
+        except OperationalError as exc:
+            fail(f"cannot reach the database: {exc.orig}")
+        if not status.up_to_date:
+            fail(status.describe())
+        return runtime
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    envvar="MUG_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="TOML configuration file (default: MUG_CONFIG, else the embedded defaults).",
+)
+@click.version_option(package_name="mug-sidecar")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """mug-sidecar keeps the MUG forum in line with the association's privacy policy."""
+    ctx.obj = Context(config_path, dict(os.environ))
+
+
+@main.command("check-config")
+@pass_context
+def check_config(ctx: Context) -> None:
+    """Validate the configuration and print it, secrets masked."""
+    click.echo(render_masked(ctx.config), nl=False)
+    click.echo("configuration is valid", err=True)
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Create the schema or bring it up to date."""
+    runtime = ctx.runtime
+    try:
+        upgrade(runtime.engine)
+    except OperationalError as exc:
+        fail(f"cannot reach the database: {exc.orig}")
+    click.echo(schema_status(runtime.engine).describe())
+
+
+@db.command("status")
+@pass_context
+def db_status(ctx: Context) -> None:
+    """Say whether the schema is current; exit 1 when it is not."""
+    runtime = ctx.require_current_schema()
+    click.echo(schema_status(runtime.engine).describe())
+
+
+def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
+    processor = make_processor(build_registry(), clock=runtime.clock, config=runtime.config)
+    return Worker(
+        runtime.sessions,
+        processor,
+        settings=runtime.config.worker,
+        clock=runtime.clock,
+        metrics=runtime.metrics,
+        name=name,
+    )
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event, *, raise_exit: bool) -> Iterator[None]:
+    """SIGTERM/SIGINT set ``stop``; with ``raise_exit`` they also unwind the main thread's server loop."""
+
+    def handler(signum: int, _frame: Any) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+        if raise_exit:
+            raise SystemExit(0)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@main.command()
+@click.option("--host", help="Listen address (default: server.host).")
+@click.option("--port", type=int, help="Listen port (default: server.port).")
+@click.option("--no-worker", is_flag=True, help="Do not run the embedded worker thread.")
+@pass_context
+def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> None:
+    """Run the web app (and one embedded worker thread) until SIGTERM."""
+    from waitress.server import TcpWSGIServer, create_server
+
+    from sidecar.app import create_app
+
+    runtime = ctx.require_current_schema()
+    config = runtime.config
+    app = create_app(runtime=runtime)
+    host = host or config.server.host
+    server = create_server(app, host=host, port=port or config.server.port, threads=config.server.threads)
+    assert isinstance(server, TcpWSGIServer)  # one host and port give one TCP server
+    stop = threading.Event()
+    thread = None
+    if not no_worker:
+        thread = threading.Thread(target=make_worker(runtime).run, args=(stop,), name="worker", daemon=True)
+        thread.start()
+    mode = "simulator (no forum configured)" if config.uses_simulator else config.forum.url
+    address = f"{host}:{server.effective_port}"
+    log.info("serving", extra={"address": address, "forum": mode})
+    click.echo(f"mug-sidecar listening on http://{address}", err=True)
+    with stop_on_signals(stop, raise_exit=True):
+        server.run()
+    stop.set()
+    if thread is not None:
+        thread.join(timeout=config.worker.lease_seconds)
+    runtime.engine.dispose()
+    click.echo("mug-sidecar stopped", err=True)
+
+
+@main.command()
+@click.option("--drain", is_flag=True, help="Process everything due now, then exit.")
+@click.option("--name", help="Worker name shown on claimed deliveries (default: host:pid).")
+@pass_context
+def worker(ctx: Context, drain: bool, name: str | None) -> None:
+    """Process deliveries from the inbox until SIGTERM (or, with --drain, until none is due)."""
+    runtime = ctx.require_current_schema()
+    work = make_worker(runtime, name)
+    if drain:
+        results = work.drain()
+        click.echo(f"processed {len(results)} deliveries", err=True)
+        return
+    stop = threading.Event()
+    with stop_on_signals(stop, raise_exit=False):
+        work.run(stop)
+
+
+@main.group()
+def deliveries() -> None:
+    """The webhook inbox."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def delivery_json(d: Delivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "event_id": d.event_id,
+        "event": d.event_name,
+        "event_type": d.event_type,
+        "instance": d.instance,
+        "subject": d.subject,
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "received_at": _iso(d.received_at),
+        "next_attempt_at": _iso(d.next_attempt_at),
+        "finished_at": _iso(d.finished_at),
+    }
+
+
+def rejection_json(r: WebhookRejection) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "received_at": _iso(r.received_at),
+        "reason": r.reason,
+        "status_code": r.status_code,
+        "event": r.event_name,
+        "event_id": r.event_id,
+        "instance": r.instance,
+        "remote_addr": r.remote_addr,
+        "body_bytes": r.body_bytes,
+        "body_sha256": r.body_sha256,
+    }
+
+
+@deliveries.command("list")
+@click.option("--status", type=click.Choice([s.value for s in DeliveryStatus]), help="Only this status.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of deliveries.")
+@pass_context
+def deliveries_list(ctx: Context, status: str | None, limit: int, as_json: bool) -> None:
+    """The newest deliveries first."""
+    runtime = ctx.require_current_schema()
+    with runtime.sessions() as session:
+        rows = inbox.list_deliveries(session, status, limit)
+    if as_json:
+        click.echo(json.dumps([delivery_json(d) for d in rows], indent=2))
+        return
+    header = f"{'ID':>7}  {'EVENT ID':>9}  {'EVENT':<26} {'STATUS':<10} {'TRIES':>5}  "
+    click.echo(header + "RECEIVED / LAST ERROR")
+    for d in rows:
+        line = f"{d.id:>7}  {d.event_id:>9}  {d.event_name[:26]:<26} {d.status:<10} {d.attempts:>5}  "
+        click.echo(line + d.received_at.isoformat(timespec="seconds"))
+        if d.last_error:
+            click.echo(" " * 62 + d.last_error.splitlines()[0][:120])
+
+
+@deliveries.command("retry")
+@click.argument("delivery_id", type=int)
+@pass_context
+def deliveries_retry(ctx: Context, delivery_id: int) -> None:
+    """Run a delivery again as soon as a worker is free, with a fresh count of attempts."""
+    runtime = ctx.require_current_schema()
+    try:
+        with runtime.sessions.begin() as session:
+            delivery = inbox.retry(session, delivery_id, runtime.clock.now())
+            event = delivery.event_name
+    except inbox.RetryRefused as exc:
+        fail(str(exc))
+    click.echo(f"delivery {delivery_id} ({event}) queued again")
+
+
+@deliveries.command("rejections")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of rejected requests.")
+@pass_context
+def deliveries_rejections(ctx: Context, limit: int, as_json: bool) -> None:
+    """Webhook requests that were refused (bad signature, malformed, too large), newest first."""
+    runtime = ctx.require_current_schema()
+    with runtime.sessions() as session:
+        rows = inbox.list_rejections(session, limit)
+    if as_json:
+        click.echo(json.dumps([rejection_json(r) for r in rows], indent=2))
+        return
+    for r in rows:
+        click.echo(
+            f"{r.id:>7}  {r.received_at.isoformat(timespec='seconds')}  {r.status_code}  {r.reason:<24} "
+            f"{r.event_name or '-'}  from {r.remote_addr or '-'}"
+        )

@@ -1,0 +1,321 @@
+"""The sidecar's configuration: one TOML file, validated once into a frozen, typed object.
+
+Sources, later ones winning:
+1. the built-in defaults of the dataclasses below (secrets have none);
+2. the TOML file named by ``--config`` or ``MUG_CONFIG`` (none: the embedded defaults alone);
+3. environment variables ``MUG_<SECTION>_<KEY>`` (``MUG_FORUM_API_KEY``, ``MUG_SERVER_PORT``, ...).
+
+A secret may instead be read from a file: ``<key>_file`` in the TOML section or ``MUG_<SECTION>_<KEY>_FILE``
+in the environment (the usual shape of container and systemd secrets). Unknown sections and keys, values of
+the wrong type and missing secrets are errors that name the dotted key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+MASK = "********"
+MIN_WEBHOOK_SECRET_LENGTH = 12  # Discourse refuses shorter webhook secrets (FACTS.md §1).
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the dotted key at fault."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def secret(doc: str) -> Any:
+    """A secret: no default, masked when shown, may come from ``<key>_file``."""
+    return field(default=None, metadata={"secret": True, "doc": doc})
+
+
+def setting(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = setting("127.0.0.1", "Address `mug-sidecar serve` listens on.")
+    port: int = setting(8080, "Port `mug-sidecar serve` listens on.")
+    threads: int = setting(8, "Request threads of `mug-sidecar serve`.")
+    state_dir: str = setting("var", "Directory for local state (generated secrets in the embedded mode).")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = setting(
+        "sqlite:///var/mug-sidecar.db",
+        "SQLAlchemy URL. SQLite (the embedded default) or postgresql+psycopg://user@host/db.",
+    )
+
+
+@dataclass(frozen=True)
+class ForumConfig:
+    url: str = setting("", "Base URL of the Discourse forum; empty runs against the bundled simulator.")
+    api_username: str = setting("system", "Admin user the API key acts as (Api-Username header).")
+    api_key: str | None = secret("Global admin API key of the forum. Required when forum.url is set.")
+    webhook_secret: str | None = secret(
+        "Secret of the forum's webhook (at least 12 characters). Required when forum.url is set;"
+        " in the embedded mode one is generated under server.state_dir."
+    )
+
+
+@dataclass(frozen=True)
+class WebhooksConfig:
+    max_body_bytes: int = setting(1_048_576, "Largest webhook body accepted; larger ones get 413.")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    max_attempts: int = setting(8, "Attempts before a failing delivery is marked dead.")
+    retry_base_seconds: float = setting(10.0, "First retry delay; doubles with each attempt (with jitter).")
+    retry_max_seconds: float = setting(3600.0, "Longest retry delay.")
+    lease_seconds: float = setting(
+        300.0, "How long a claim lasts; a delivery whose worker died runs again after this."
+    )
+    poll_seconds: float = setting(1.0, "How long an idle worker waits before looking for work again.")
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = setting("INFO", "Log level: DEBUG, INFO, WARNING or ERROR.")
+    format: str = setting("auto", "auto (JSON lines unless on a terminal), json or text.")
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    forum: ForumConfig = field(default_factory=ForumConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    @property
+    def uses_simulator(self) -> bool:
+        return not self.forum.url
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_LOG_FORMATS = ("auto", "json", "text")
+
+
+def sections() -> dict[str, type[Any]]:
+    hints = typing.get_type_hints(Config)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config)}
+
+
+def _field_types(section_cls: type[Any]) -> dict[str, tuple[dataclasses.Field[Any], Any]]:
+    hints = typing.get_type_hints(section_cls)
+    return {f.name: (f, hints[f.name]) for f in dataclasses.fields(section_cls)}
+
+
+def env_name(section: str, key: str) -> str:
+    return f"MUG_{section}_{key}".upper()
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read, merge and validate the configuration. Raises ConfigError naming the key at fault."""
+    env = {} if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("config", f"{path} is not valid TOML: {exc}") from exc
+
+    built: dict[str, Any] = {}
+    section_types = sections()
+    for name in raw:
+        if name not in section_types:
+            raise ConfigError(name, f"unknown section (known: {', '.join(section_types)})")
+    for name, section_cls in section_types.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(name, "must be a table ([" + name + "])")
+        built[name] = _build_section(name, section_cls, table, env)
+    config = Config(**built)
+    _check_rules(config)
+    return config
+
+
+def _build_section(name: str, cls: type[Any], table: dict[str, Any], env: Mapping[str, str]) -> Any:
+    fields = _field_types(cls)
+    secret_files = {f"{key}_file": key for key, (f, _) in fields.items() if f.metadata.get("secret")}
+    for key in table:
+        if key not in fields and key not in secret_files:
+            raise ConfigError(f"{name}.{key}", "unknown key")
+    values: dict[str, Any] = {}
+    for key, (f, typ) in fields.items():
+        dotted = f"{name}.{key}"
+        value: Any = dataclasses.MISSING
+        if key in table:
+            value = _coerce(dotted, typ, table[key])
+        if f.metadata.get("secret") and f"{key}_file" in table:
+            value = _read_secret_file(f"{dotted}_file", table[f"{key}_file"])
+        var = env_name(name, key)
+        if var in env:
+            value = _coerce_env(f"{dotted} (from {var})", typ, env[var])
+        if f.metadata.get("secret") and f"{var}_FILE" in env:
+            value = _read_secret_file(f"{dotted}_file (from {var}_FILE)", env[f"{var}_FILE"])
+        if value is not dataclasses.MISSING:
+            values[key] = value
+    return cls(**values)
+
+
+def _read_secret_file(key: str, path: Any) -> str:
+    if not isinstance(path, str):
+        raise ConfigError(key, "must be a file path (string)")
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(key, f"cannot read secret file {path}: {exc.strerror}") from exc
+
+
+def _base_type(typ: Any) -> Any:
+    """``str | None`` -> ``str``; other types unchanged."""
+    if isinstance(typ, types.UnionType) or typing.get_origin(typ) is Union:
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        return args[0]
+    return typ
+
+
+def _coerce(key: str, typ: Any, value: Any) -> Any:
+    base = _base_type(typ)
+    if typing.get_origin(base) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(key, f"must be a list of strings, got {value!r}")
+        return tuple(value)
+    # bool is an int in Python: check it first so `port = true` is refused.
+    if base is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"must be true or false, got {value!r}")
+        return value
+    if base is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"must be an integer, got {value!r}")
+        return value
+    if base is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, f"must be a number, got {value!r}")
+        return float(value)
+    if base is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, got {value!r}")
+        return value
+    raise ConfigError(key, f"unsupported setting type {base!r}")  # pragma: no cover - schema defect
+
+
+def _coerce_env(key: str, typ: Any, text: str) -> Any:
+    base = _base_type(typ)
+    if typing.get_origin(base) is tuple:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    if base is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(key, f"must be true or false, got {text!r}")
+    if base is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(key, f"must be an integer, got {text!r}") from None
+    if base is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(key, f"must be a number, got {text!r}") from None
+    return text
+
+
+def _check_rules(config: Config) -> None:
+    if not 0 < config.server.port < 65536:
+        raise ConfigError("server.port", f"must be between 1 and 65535, got {config.server.port}")
+    if config.server.threads < 1:
+        raise ConfigError("server.threads", "must be at least 1")
+    if not config.database.url:
+        raise ConfigError("database.url", "must not be empty")
+    if not config.database.url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("database.url", "must be a sqlite:// or postgresql+psycopg:// URL")
+    if config.forum.url:
+        if not config.forum.url.startswith(("http://", "https://")):
+            raise ConfigError("forum.url", f"must be an http(s) URL, got {config.forum.url!r}")
+        if not config.forum.api_key:
+            raise ConfigError("forum.api_key", "is required when forum.url is set (a secret: no default)")
+        if not config.forum.webhook_secret:
+            raise ConfigError(
+                "forum.webhook_secret", "is required when forum.url is set (a secret: no default)"
+            )
+    if not config.forum.api_username:
+        raise ConfigError("forum.api_username", "must not be empty")
+    secret_value = config.forum.webhook_secret
+    if secret_value is not None and len(secret_value) < MIN_WEBHOOK_SECRET_LENGTH:
+        raise ConfigError(
+            "forum.webhook_secret",
+            f"must be at least {MIN_WEBHOOK_SECRET_LENGTH} characters (Discourse refuses shorter ones)",
+        )
+    if config.webhooks.max_body_bytes < 1024:
+        raise ConfigError("webhooks.max_body_bytes", "must be at least 1024")
+    worker = config.worker
+    if worker.max_attempts < 1:
+        raise ConfigError("worker.max_attempts", "must be at least 1")
+    for key in ("retry_base_seconds", "retry_max_seconds", "lease_seconds", "poll_seconds"):
+        if getattr(worker, key) <= 0:
+            raise ConfigError(f"worker.{key}", "must be greater than 0")
+    if worker.retry_max_seconds < worker.retry_base_seconds:
+        raise ConfigError("worker.retry_max_seconds", "must not be less than worker.retry_base_seconds")
+    if config.logging.level.upper() not in _LOG_LEVELS:
+        raise ConfigError("logging.level", f"must be one of {', '.join(_LOG_LEVELS)}")
+    if config.logging.format not in _LOG_FORMATS:
+        raise ConfigError("logging.format", f"must be one of {', '.join(_LOG_FORMATS)}")
+
+
+def render_masked(config: Config) -> str:
+    """The effective configuration as TOML, secrets masked (set) or commented out (unset)."""
+    lines: list[str] = []
+    for name in sections():
+        section = getattr(config, name)
+        lines.append(f"[{name}]")
+        for key, (f, _) in _field_types(type(section)).items():
+            value = getattr(section, key)
+            if f.metadata.get("secret"):
+                lines.append(f'{key} = "{MASK}"' if value else f"# {key} is not set")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def documented_keys() -> dict[str, str]:
+    """Every dotted key with its documentation (checked against config.example.toml by a test)."""
+    docs: dict[str, str] = {}
+    for name, cls in sections().items():
+        for key, (f, _) in _field_types(cls).items():
+            docs[f"{name}.{key}"] = str(f.metadata.get("doc", ""))
+    return docs

@@ -1,0 +1,1 @@
+"""Background work: the delivery inbox and the workers that drain it."""

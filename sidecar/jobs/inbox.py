@@ -1,0 +1,265 @@
+"""The durable inbox: storing deliveries once, claiming them in order, recording outcomes.
+
+Claiming follows the pattern of Solid Queue / Oban: one ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP
+LOCKED LIMIT 1) RETURNING``. ``next_attempt_at`` is both the retry time and the lease of a claimed row: a
+worker that dies leaves its row ``processing`` with a lapsing lease, and the row is claimed again. A row is
+not claimable while an earlier row about the same subject is unfinished, which keeps per-subject order.
+Dead rows do not hold their subject back (an admin may retry them later; handlers re-read current state).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
+
+MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class IncomingDelivery:
+    instance: str
+    event_id: int
+    event_type: str
+    event_name: str
+    subject: str | None
+    content_type: str
+    body: bytes
+    received_at: datetime
+    # False for events whose identical bodies are distinct events (pings).
+    dedupe_on_content: bool = True
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    delivery_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    id: int
+    instance: str
+    event_id: int
+    event_type: str
+    event_name: str
+    body: bytes
+    attempts: int
+    received_at: datetime
+    claim: str  # the claim token; outcomes are recorded only while it still holds
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def dedupe_key(instance: str, event_name: str, body: bytes) -> str:
+    h = hashlib.sha256()
+    for part in (instance.encode(), event_name.encode(), body):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def store(session: Session, incoming: IncomingDelivery) -> StoreResult:
+    """Insert a delivery unless it is a duplicate (same event id, or same event and body)."""
+    key = (
+        dedupe_key(incoming.instance, incoming.event_name, incoming.body)
+        if incoming.dedupe_on_content
+        else None
+    )
+    values = {
+        "instance": incoming.instance,
+        "event_id": incoming.event_id,
+        "event_type": incoming.event_type,
+        "event_name": incoming.event_name,
+        "subject": incoming.subject,
+        "content_type": incoming.content_type[:200],
+        "body": incoming.body,
+        "body_sha256": body_hash(incoming.body),
+        "dedupe_key": key,
+        "received_at": incoming.received_at,
+        "status": DeliveryStatus.RECEIVED,
+        "attempts": 0,
+        "next_attempt_at": incoming.received_at,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Delivery).values(**values).on_conflict_do_nothing().returning(Delivery.id)
+    new_id = session.execute(stmt).scalar_one_or_none()
+    if new_id is not None:
+        return StoreResult(delivery_id=new_id, duplicate=False)
+    condition = (Delivery.instance == incoming.instance) & (Delivery.event_id == incoming.event_id)
+    if key is not None:
+        condition = condition | (Delivery.dedupe_key == key)
+    existing = session.execute(select(Delivery.id).where(condition).limit(1)).scalar_one()
+    return StoreResult(delivery_id=existing, duplicate=True)
+
+
+def record_rejection(session: Session, rejection: WebhookRejection) -> None:
+    session.add(rejection)
+
+
+def claim(
+    session: Session, *, now: datetime, lease_seconds: float, worker: str, max_attempts: int
+) -> ClaimedDelivery | None:
+    """Claim the next due delivery for ``worker``, or None. Commit promptly: the claim is the lock."""
+    unfinished = DeliveryStatus.unfinished()
+    # A claim whose lease lapsed on its last allowed attempt: its worker keeps dying on it.
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.status == DeliveryStatus.PROCESSING,
+            Delivery.next_attempt_at <= now,
+            Delivery.attempts >= max_attempts,
+        )
+        .values(
+            status=DeliveryStatus.DEAD,
+            finished_at=now,
+            claimed_by=None,
+            last_error="claim lapsed on the last attempt (the worker stopped mid-delivery)",
+        )
+    )
+    earlier = aliased(Delivery)
+    held_back = exists().where(
+        earlier.subject == Delivery.subject,
+        earlier.id < Delivery.id,
+        earlier.status.in_(unfinished),
+    )
+    candidate = (
+        select(Delivery.id)
+        .where(Delivery.status.in_(unfinished), Delivery.next_attempt_at <= now, ~held_back)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    token = f"{worker}/{uuid.uuid4().hex[:12]}"
+    row = session.execute(
+        update(Delivery)
+        .where(Delivery.id == candidate.scalar_subquery())
+        .values(
+            status=DeliveryStatus.PROCESSING,
+            attempts=Delivery.attempts + 1,
+            claimed_by=token,
+            next_attempt_at=now + timedelta(seconds=lease_seconds),
+        )
+        .returning(
+            Delivery.id,
+            Delivery.instance,
+            Delivery.event_id,
+            Delivery.event_type,
+            Delivery.event_name,
+            Delivery.body,
+            Delivery.attempts,
+            Delivery.received_at,
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return ClaimedDelivery(
+        id=row.id,
+        instance=row.instance,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        event_name=row.event_name,
+        body=row.body,
+        attempts=row.attempts,
+        received_at=row.received_at,
+        claim=token,
+    )
+
+
+class ClaimLost(Exception):
+    """The claim lapsed and another worker took the delivery: this worker's outcome must not count."""
+
+
+def _settle(session: Session, claimed: ClaimedDelivery, **values: object) -> None:
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == claimed.id,
+            Delivery.claimed_by == claimed.claim,
+            Delivery.status == DeliveryStatus.PROCESSING,
+        )
+        .values(claimed_by=None, **values)
+        .returning(Delivery.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise ClaimLost(f"delivery {claimed.id}: claim {claimed.claim} no longer holds")
+
+
+def finish(session: Session, claimed: ClaimedDelivery, status: DeliveryStatus, now: datetime) -> None:
+    """Record success (``done`` or ``ignored``) in the handler's own transaction."""
+    _settle(session, claimed, status=status, finished_at=now, last_error=None)
+
+
+def fail(
+    session: Session, claimed: ClaimedDelivery, error: str, *, now: datetime, retry_at: datetime | None
+) -> DeliveryStatus:
+    """Record a failed attempt: ``failed`` until ``retry_at``, or ``dead`` when there is none."""
+    status = DeliveryStatus.FAILED if retry_at is not None else DeliveryStatus.DEAD
+    _settle(
+        session,
+        claimed,
+        status=status,
+        last_error=error[:MAX_ERROR_LENGTH],
+        next_attempt_at=retry_at or now,
+        finished_at=None if retry_at is not None else now,
+    )
+    return status
+
+
+def postpone(session: Session, claimed: ClaimedDelivery, reason: str, *, until: datetime) -> None:
+    """Give the delivery back without spending an attempt (the forum asked us to wait)."""
+    _settle(
+        session,
+        claimed,
+        status=DeliveryStatus.FAILED,
+        attempts=Delivery.attempts - 1,
+        last_error=reason[:MAX_ERROR_LENGTH],
+        next_attempt_at=until,
+    )
+
+
+class RetryRefused(Exception):
+    pass
+
+
+def retry(session: Session, delivery_id: int, now: datetime) -> Delivery:
+    """An admin's retry: the delivery runs again as soon as a worker is free, with fresh attempts."""
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise RetryRefused(f"no delivery {delivery_id}")
+    if delivery.status == DeliveryStatus.PROCESSING:
+        raise RetryRefused(f"delivery {delivery_id} is being processed right now")
+    delivery.status = DeliveryStatus.RECEIVED
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    delivery.finished_at = None
+    return delivery
+
+
+def list_deliveries(session: Session, status: str | None = None, limit: int = 100) -> Sequence[Delivery]:
+    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    return session.execute(query).scalars().all()
+
+
+def list_rejections(session: Session, limit: int = 100) -> Sequence[WebhookRejection]:
+    query = select(WebhookRejection).order_by(WebhookRejection.id.desc()).limit(limit)
+    return session.execute(query).scalars().all()
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    counts = {status.value: 0 for status in DeliveryStatus}
+    counts.update({status: n for status, n in rows})
+    return counts

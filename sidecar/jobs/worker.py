@@ -1,0 +1,176 @@
+"""The worker: claim a due delivery, hand it to the processor, record the outcome.
+
+Any number of workers may run against PostgreSQL (claims use SKIP LOCKED); on SQLite run one worker
+process (two starve each other of the write lock). A handler's database writes and the delivery's outcome
+commit in one transaction, and only while this worker's claim still holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from sidecar.clock import Clock
+from sidecar.config import WorkerConfig
+from sidecar.db.models import DeliveryStatus
+from sidecar.jobs import inbox
+from sidecar.jobs.backoff import retry_delay
+from sidecar.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """Raised by a handler that must wait (the forum said 429): try again later, no attempt spent."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class PermanentFailure(Exception):
+    """Raised when retrying cannot help (a body that does not parse): the delivery goes dead at once."""
+
+
+# Given a claimed delivery and the transaction to work in, returns DONE or IGNORED.
+Processor = Callable[[inbox.ClaimedDelivery, Session], DeliveryStatus]
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    delivery_id: int
+    status: DeliveryStatus | None  # None: the claim was lost to another worker
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        processor: Processor,
+        *,
+        settings: WorkerConfig,
+        clock: Clock,
+        metrics: Metrics,
+        name: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._processor = processor
+        self._settings = settings
+        self._clock = clock
+        self._metrics = metrics
+        self.name = name or default_worker_name()
+        self._rng = rng or random.Random()  # noqa: S311 - retry jitter
+
+    def run_once(self) -> WorkerResult | None:
+        """Process one due delivery; None when nothing is due."""
+        with self._sessions.begin() as session:
+            claimed = inbox.claim(
+                session,
+                now=self._clock.now(),
+                lease_seconds=self._settings.lease_seconds,
+                worker=self.name,
+                max_attempts=self._settings.max_attempts,
+            )
+        if claimed is None:
+            return None
+        started = time.perf_counter()
+        try:
+            status = self._process(claimed)
+        finally:
+            self._metrics.handler_seconds.labels(claimed.event_name).observe(time.perf_counter() - started)
+        return WorkerResult(delivery_id=claimed.id, status=status)
+
+    def _process(self, claimed: inbox.ClaimedDelivery) -> DeliveryStatus | None:
+        context = {"delivery_id": claimed.id, "event": claimed.event_name, "attempt": claimed.attempts}
+        try:
+            with self._sessions.begin() as session:
+                status = self._processor(claimed, session)
+                inbox.finish(session, claimed, status, self._clock.now())
+        except inbox.ClaimLost:
+            self._lost(context)
+            return None
+        except RetryLater as exc:
+            until = self._clock.now() + timedelta(seconds=exc.seconds)
+            reason = str(exc)
+            return self._record(
+                context,
+                DeliveryStatus.FAILED,
+                "postponed",
+                lambda s: inbox.postpone(s, claimed, reason, until=until),
+            )
+        except PermanentFailure as exc:
+            return self._record_failure(claimed, context, f"permanent: {exc}", retry=False)
+        except Exception as exc:  # any handler error is recorded on the delivery and retried
+            log.exception("handler failed", extra=context)
+            return self._record_failure(claimed, context, f"{type(exc).__name__}: {exc}", retry=True)
+        self._metrics.deliveries_processed.labels(status.value).inc()
+        log.info("delivery %s", status.value, extra=context)
+        return status
+
+    def _record_failure(
+        self, claimed: inbox.ClaimedDelivery, context: dict[str, object], error: str, *, retry: bool
+    ) -> DeliveryStatus | None:
+        now = self._clock.now()
+        retry_at = None
+        if retry and claimed.attempts < self._settings.max_attempts:
+            delay = retry_delay(
+                claimed.attempts,
+                base=self._settings.retry_base_seconds,
+                cap=self._settings.retry_max_seconds,
+                rng=self._rng,
+            )
+            retry_at = now + timedelta(seconds=delay)
+        status = DeliveryStatus.FAILED if retry_at else DeliveryStatus.DEAD
+        return self._record(
+            context, status, status.value, lambda s: inbox.fail(s, claimed, error, now=now, retry_at=retry_at)
+        )
+
+    def _record(
+        self,
+        context: dict[str, object],
+        status: DeliveryStatus,
+        outcome: str,
+        write: Callable[[Session], object],
+    ) -> DeliveryStatus | None:
+        try:
+            with self._sessions.begin() as session:
+                write(session)
+        except inbox.ClaimLost:
+            self._lost(context)
+            return None
+        self._metrics.deliveries_processed.labels(outcome).inc()
+        log.warning("delivery %s", outcome, extra=context)
+        return status
+
+    def _lost(self, context: dict[str, object]) -> None:
+        self._metrics.deliveries_processed.labels("lost").inc()
+        log.warning("claim lapsed before the outcome was recorded; another worker has it", extra=context)
+
+    def drain(self) -> list[WorkerResult]:
+        """Process everything due now, then return (for scripts and tests)."""
+        results = []
+        while (result := self.run_once()) is not None:
+            results.append(result)
+        return results
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; the delivery in hand is finished first."""
+        log.info("worker started", extra={"worker": self.name})
+        while not stop.is_set():
+            if self.run_once() is None:
+                stop.wait(self._settings.poll_seconds)
+        log.info("worker stopped", extra={"worker": self.name})

@@ -1,0 +1,1 @@
+"""The sidecar's HTTP surface other than the webhook intake."""

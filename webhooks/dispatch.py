@@ -1,0 +1,85 @@
+"""Routing parsed events to handlers through a registry keyed by EventName.
+
+A handler is ``handler(event, context)``; it must be idempotent (a delivery may run more than once) and
+does its database work in ``context.session``, which commits together with the delivery's outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from sidecar.clock import Clock
+from sidecar.config import Config
+from sidecar.db.models import DeliveryStatus
+from sidecar.jobs.inbox import ClaimedDelivery
+from sidecar.jobs.worker import PermanentFailure
+from webhooks.events import EventName, EventParseError, WebhookEvent, parse_event
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    session: Session
+    clock: Clock
+    config: Config
+
+
+Handler = Callable[[WebhookEvent, HandlerContext], None]
+
+
+@dataclass
+class Registry:
+    """Which handlers run for which events. Events with no handler are marked ``ignored``."""
+
+    _handlers: dict[EventName, list[Handler]] = field(default_factory=dict)
+
+    def on(self, *names: EventName) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.add(handler, names)
+            return handler
+
+        return register
+
+    def add(self, handler: Handler, names: Iterable[EventName]) -> None:
+        for name in names:
+            self._handlers.setdefault(name, []).append(handler)
+
+    def handlers_for(self, name: EventName | None) -> tuple[Handler, ...]:
+        if name is None:
+            return ()
+        return tuple(self._handlers.get(name, ()))
+
+    def handled_events(self) -> frozenset[EventName]:
+        return frozenset(name for name, handlers in self._handlers.items() if handlers)
+
+
+def make_processor(
+    registry: Registry, *, clock: Clock, config: Config
+) -> Callable[[ClaimedDelivery, Session], DeliveryStatus]:
+    """The worker's processor: parse the stored delivery, run its handlers, say done or ignored."""
+
+    def process(delivery: ClaimedDelivery, session: Session) -> DeliveryStatus:
+        name = EventName.lookup(delivery.event_name)
+        if name is None:
+            return DeliveryStatus.IGNORED  # an event this version does not know (a plugin's, a new one)
+        try:
+            event = parse_event(
+                delivery_id=delivery.id,
+                event_id=delivery.event_id,
+                instance=delivery.instance,
+                name=delivery.event_name,
+                body=delivery.body,
+            )
+        except EventParseError as exc:
+            raise PermanentFailure(str(exc)) from exc
+        handlers = registry.handlers_for(name)
+        if not handlers:
+            return DeliveryStatus.IGNORED
+        context = HandlerContext(session=session, clock=clock, config=config)
+        for handler in handlers:
+            handler(event, context)
+        return DeliveryStatus.DONE
+
+    return process
