@@ -168,13 +168,14 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
     host = host or config.server.host
     server = create_server(app, host=host, port=port or config.server.port, threads=config.server.threads)
     assert isinstance(server, TcpWSGIServer)  # one host and port give one TCP server
+    bound_host, bound_port = server.getsockname()
     stop = threading.Event()
     thread = None
     if not no_worker:
         thread = threading.Thread(target=make_worker(runtime).run, args=(stop,), name="worker", daemon=True)
         thread.start()
     mode = "simulator (no forum configured)" if config.uses_simulator else config.forum.url
-    address = f"{host}:{server.effective_port}"
+    address = f"{bound_host}:{bound_port}"
     log.info("serving", extra={"address": address, "forum": mode})
     click.echo(f"mug-sidecar listening on http://{address}", err=True)
     with stop_on_signals(stop, raise_exit=True):

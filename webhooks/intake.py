@@ -74,11 +74,16 @@ def receive() -> tuple[Response, int]:
 
 
 def _read_body(limit: int) -> bytes:
-    request.max_content_length = limit
+    # One byte past the limit: a streamed (chunked) body is cut at max_content_length without an error,
+    # so reading limit + 1 bytes is how an over-long stream shows itself.
+    request.max_content_length = limit + 1
     try:
-        return request.get_data(cache=True)
+        body = request.get_data(cache=True)
     except RequestEntityTooLarge:
-        raise Rejected(413, "body_too_large", f"body exceeds {limit} bytes") from None
+        body = None
+    if body is None or len(body) > limit:
+        raise Rejected(413, "body_too_large", f"body exceeds {limit} bytes")
+    return body
 
 
 def _incoming(body: bytes, runtime: Runtime) -> inbox.IncomingDelivery:

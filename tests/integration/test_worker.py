@@ -1,0 +1,272 @@
+"""The worker: dispatch, per-subject order, retries with backoff, dead letters, lapsed claims."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sidecar.clock import FixedClock
+from sidecar.db.models import Delivery, DeliveryStatus
+from sidecar.jobs import inbox
+from sidecar.jobs.worker import RetryLater, Worker
+from sidecar.runtime import Runtime
+from tests.support import INSTANCE, post_body, user_body
+from webhooks.dispatch import HandlerContext, Registry, make_processor
+from webhooks.events import EventName, WebhookEvent, decode_body, subject_of
+
+_ids = iter(range(1, 10_000))
+
+
+def store(runtime: Runtime, event: str, body: bytes) -> int:
+    with runtime.sessions.begin() as session:
+        result = inbox.store(
+            session,
+            inbox.IncomingDelivery(
+                instance=INSTANCE,
+                event_id=next(_ids),
+                event_type=event.split("_")[0],
+                event_name=event,
+                subject=subject_of(decode_body(body)),
+                content_type="application/json",
+                body=body,
+                received_at=runtime.clock.now(),
+                dedupe_on_content=event != "ping",
+            ),
+        )
+    return result.delivery_id
+
+
+def make_worker(runtime: Runtime, registry: Registry, name: str = "w1") -> Worker:
+    return Worker(
+        runtime.sessions,
+        make_processor(registry, clock=runtime.clock, config=runtime.config),
+        settings=runtime.config.worker,
+        clock=runtime.clock,
+        metrics=runtime.metrics,
+        name=name,
+    )
+
+
+def get(runtime: Runtime, delivery_id: int) -> Delivery:
+    with runtime.sessions() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        return delivery
+
+
+def recording_registry(seen: list[tuple[str, int]], *names: EventName) -> Registry:
+    registry = Registry()
+
+    def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
+        seen.append((event.raw_name, event.delivery_id))
+
+    registry.add(handler, names or (EventName.USER_CREATED, EventName.USER_UPDATED, EventName.POST_CREATED))
+    return registry
+
+
+def failing_registry(
+    error: Exception | Callable[[], Exception], event: EventName = EventName.USER_CREATED
+) -> Registry:
+    registry = Registry()
+
+    @registry.on(event)
+    def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
+        raise error() if callable(error) else error
+
+    return registry
+
+
+def test_handled_events_are_done_and_others_ignored(runtime: Runtime) -> None:
+    seen: list[tuple[str, int]] = []
+    created = store(runtime, "user_created", user_body(1))
+    logged_in = store(runtime, "user_logged_in", user_body(1, last_seen_at="2026-11-28T10:00:00.000Z"))
+    unknown = store(runtime, "chat_message_created", b'{"chat_message":{"id":4}}')
+    ping = store(runtime, "ping", b'{"ping":"OK"}')
+    results = make_worker(runtime, recording_registry(seen)).drain()
+    assert [r.delivery_id for r in results] == [created, logged_in, unknown, ping]
+    assert seen == [("user_created", created)]
+    assert get(runtime, created).status == DeliveryStatus.DONE
+    assert get(runtime, created).finished_at == runtime.clock.now()
+    assert {get(runtime, d).status for d in (logged_in, unknown, ping)} == {DeliveryStatus.IGNORED}
+    assert make_worker(runtime, recording_registry(seen)).drain() == []
+
+
+def test_handlers_write_in_the_same_transaction_as_the_outcome(runtime: Runtime) -> None:
+    """A handler whose outcome cannot be recorded leaves no writes behind."""
+    registry = Registry()
+
+    @registry.on(EventName.USER_CREATED)
+    def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
+        row = ctx.session.get(Delivery, event.delivery_id)
+        assert row is not None
+        # Steal the claim, as a worker whose lease lapsed would find it.
+        row.claimed_by = "someone-else"
+        ctx.session.flush()
+
+    delivery = store(runtime, "user_created", user_body(1))
+    [result] = make_worker(runtime, registry).drain() or [None]
+    assert result is not None
+    assert result.status is None
+    after = get(runtime, delivery)
+    assert after.claimed_by != "someone-else"  # the handler's write was rolled back
+    assert after.status == DeliveryStatus.PROCESSING
+
+
+def test_failures_retry_with_growing_backoff_then_go_dead(runtime: Runtime, clock: FixedClock) -> None:
+    delivery = store(runtime, "user_created", user_body(1))
+    worker = make_worker(runtime, failing_registry(RuntimeError("forum unreachable")))
+    settings = runtime.config.worker
+    delays = []
+    for attempt in range(1, settings.max_attempts + 1):
+        [result] = worker.drain()
+        row = get(runtime, delivery)
+        assert row.attempts == attempt
+        assert row.last_error == "RuntimeError: forum unreachable"
+        if attempt < settings.max_attempts:
+            assert result.status == DeliveryStatus.FAILED
+            assert row.status == DeliveryStatus.FAILED
+            delay = (row.next_attempt_at - clock.now()).total_seconds()
+            full = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
+            assert full / 2 <= delay <= full
+            delays.append(delay)
+            assert worker.drain() == []  # not due yet
+            clock.advance(delay)
+        else:
+            assert result.status == DeliveryStatus.DEAD
+            assert row.status == DeliveryStatus.DEAD
+            assert row.finished_at == clock.now()
+    assert delays[-1] > delays[0] * 8
+    clock.advance(10 * settings.retry_max_seconds)
+    assert worker.drain() == []  # dead stays dead
+
+
+def test_unparseable_body_goes_dead_without_retries(runtime: Runtime) -> None:
+    delivery = store(runtime, "user_created", b'{"user":{"username":"no-id"}}')
+    [result] = make_worker(runtime, recording_registry([])).drain()
+    assert result.status == DeliveryStatus.DEAD
+    row = get(runtime, delivery)
+    assert row.attempts == 1
+    assert row.last_error == "permanent: user.id is missing"
+
+
+def test_retry_later_postpones_without_spending_an_attempt(runtime: Runtime, clock: FixedClock) -> None:
+    delivery = store(runtime, "user_created", user_body(1))
+    worker = make_worker(runtime, failing_registry(lambda: RetryLater(42, "rate limited by the forum")))
+    worker.drain()
+    row = get(runtime, delivery)
+    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 0)
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=42)
+    assert row.last_error == "rate limited by the forum"
+
+
+def test_a_subjects_deliveries_run_in_arrival_order_behind_a_failure(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    seen: list[tuple[str, int]] = []
+    calls = {"n": 0}
+    registry = Registry()
+
+    @registry.on(EventName.USER_CREATED, EventName.USER_UPDATED)
+    def flaky(event: WebhookEvent, ctx: HandlerContext) -> None:
+        calls["n"] += 1
+        if event.raw_name == "user_created" and calls["n"] == 1:
+            raise RuntimeError("first try fails")
+        seen.append((event.raw_name, event.user.id))
+
+    first = store(runtime, "user_created", user_body(1))
+    second = store(runtime, "user_updated", user_body(1, name="Renamed"))
+    other = store(runtime, "user_created", user_body(2))
+    worker = make_worker(runtime, registry)
+    worker.drain()
+    # user 1's update waits behind its failed creation; user 2 is not held up.
+    assert seen == [("user_created", 2)]
+    assert get(runtime, second).status == DeliveryStatus.RECEIVED
+    assert get(runtime, other).status == DeliveryStatus.DONE
+    clock.advance(runtime.config.worker.retry_max_seconds)
+    worker.drain()
+    assert seen == [("user_created", 2), ("user_created", 1), ("user_updated", 1)]
+    assert get(runtime, first).status == get(runtime, second).status == DeliveryStatus.DONE
+
+
+def test_dead_deliveries_do_not_hold_their_subject_back(runtime: Runtime) -> None:
+    dead = store(runtime, "user_created", b'{"user":{"id":1}}')  # no username: cannot parse
+    seen: list[tuple[str, int]] = []
+    later = store(runtime, "user_updated", user_body(1))
+    make_worker(runtime, recording_registry(seen)).drain()
+    assert get(runtime, dead).status == DeliveryStatus.DEAD
+    assert seen == [("user_updated", later)]
+
+
+def test_a_lapsed_claim_is_taken_over_and_the_late_worker_loses(runtime: Runtime, clock: FixedClock) -> None:
+    delivery = store(runtime, "user_created", user_body(1))
+    with runtime.sessions.begin() as session:
+        stale = inbox.claim(session, now=clock.now(), lease_seconds=60, worker="crashed", max_attempts=8)
+    assert stale is not None
+    assert stale.id == delivery
+    seen: list[tuple[str, int]] = []
+    worker = make_worker(runtime, recording_registry(seen))
+    assert worker.drain() == []  # the claim still holds
+    clock.advance(61)
+    [result] = worker.drain()
+    assert result.status == DeliveryStatus.DONE
+    row = get(runtime, delivery)
+    assert (row.status, row.attempts) == (DeliveryStatus.DONE, 2)
+    # The first worker wakes up and tries to record its outcome: refused.
+    with pytest.raises(inbox.ClaimLost), runtime.sessions.begin() as session:
+        inbox.finish(session, stale, DeliveryStatus.DONE, clock.now())
+    assert get(runtime, delivery).status == DeliveryStatus.DONE
+
+
+def test_a_claim_that_lapses_on_the_last_attempt_goes_dead(runtime: Runtime, clock: FixedClock) -> None:
+    delivery = store(runtime, "user_created", user_body(1))
+    max_attempts = runtime.config.worker.max_attempts
+    for _ in range(max_attempts):
+        with runtime.sessions.begin() as session:
+            assert inbox.claim(
+                session, now=clock.now(), lease_seconds=5, worker="dies", max_attempts=max_attempts
+            )
+        clock.advance(6)
+    assert make_worker(runtime, recording_registry([])).drain() == []
+    row = get(runtime, delivery)
+    assert (row.status, row.attempts) == (DeliveryStatus.DEAD, max_attempts)
+    assert "worker stopped mid-delivery" in (row.last_error or "")
+
+
+def test_admin_retry_requeues_a_dead_delivery(runtime: Runtime) -> None:
+    delivery = store(runtime, "user_created", user_body(1))
+    make_worker(runtime, failing_registry(ValueError("bad"))).drain()
+    with runtime.sessions.begin() as session:
+        session.execute(
+            select(Delivery).where(Delivery.id == delivery)
+        ).scalar_one().status = DeliveryStatus.DEAD
+    with runtime.sessions.begin() as session:
+        inbox.retry(session, delivery, runtime.clock.now())
+    seen: list[tuple[str, int]] = []
+    make_worker(runtime, recording_registry(seen)).drain()
+    row = get(runtime, delivery)
+    assert (row.status, row.attempts) == (DeliveryStatus.DONE, 1)
+    assert seen == [("user_created", delivery)]
+
+
+def test_retry_refuses_unknown_and_in_flight_deliveries(runtime: Runtime, clock: FixedClock) -> None:
+    with pytest.raises(inbox.RetryRefused, match="no delivery 999"), runtime.sessions.begin() as session:
+        inbox.retry(session, 999, clock.now())
+    delivery = store(runtime, "post_created", post_body(4))
+    with runtime.sessions.begin() as session:
+        inbox.claim(session, now=clock.now(), lease_seconds=60, worker="busy", max_attempts=8)
+    with pytest.raises(inbox.RetryRefused, match="being processed"), runtime.sessions.begin() as session:
+        inbox.retry(session, delivery, clock.now())
+
+
+def test_outcomes_reach_metrics(runtime: Runtime) -> None:
+    store(runtime, "user_created", user_body(1))
+    store(runtime, "user_logged_in", user_body(2))
+    make_worker(runtime, recording_registry([])).drain()
+    registry = runtime.metrics.registry
+    assert registry.get_sample_value("mug_deliveries_processed_total", {"outcome": "done"}) == 1
+    assert registry.get_sample_value("mug_deliveries_processed_total", {"outcome": "ignored"}) == 1
+    assert registry.get_sample_value("mug_handler_seconds_count", {"event": "user_created"}) == 1
+    assert registry.get_sample_value("mug_deliveries", {"status": "done"}) == 1
