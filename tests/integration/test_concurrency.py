@@ -1,0 +1,99 @@
+"""Several workers at once: every delivery runs exactly once, one subject at a time, in arrival order."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from sidecar.clock import SystemClock
+from sidecar.db.models import Delivery, DeliveryStatus
+from sidecar.jobs import inbox
+from sidecar.jobs.worker import Worker
+from sidecar.runtime import Runtime
+from tests.integration.polling import wait_for
+from tests.support import INSTANCE, user_body
+from webhooks.dispatch import HandlerContext, Registry, make_processor
+from webhooks.events import EventName, WebhookEvent
+
+SUBJECTS = 12
+PER_SUBJECT = 15
+WORKERS = 3
+
+
+def test_workers_keep_per_subject_order_and_run_each_delivery_once(runtime: Runtime) -> None:
+    clock = SystemClock()
+    arrival: dict[int, list[int]] = defaultdict(list)
+    with runtime.sessions.begin() as session:
+        for n in range(PER_SUBJECT):
+            for user in range(SUBJECTS):
+                result = inbox.store(
+                    session,
+                    inbox.IncomingDelivery(
+                        instance=INSTANCE,
+                        event_id=n * SUBJECTS + user,
+                        event_type="user",
+                        event_name="user_updated",
+                        subject=f"user:{user}",
+                        content_type="application/json",
+                        body=user_body(user, name=f"version {n}"),
+                        received_at=clock.now(),
+                    ),
+                )
+                arrival[user].append(result.delivery_id)
+
+    lock = threading.Lock()
+    in_flight: set[int] = set()
+    overlaps: list[int] = []
+    processed: dict[int, list[int]] = defaultdict(list)
+    registry = Registry()
+
+    @registry.on(EventName.USER_UPDATED)
+    def handle(event: WebhookEvent, ctx: HandlerContext) -> None:
+        user = event.user.id
+        with lock:
+            if user in in_flight:
+                overlaps.append(user)
+            in_flight.add(user)
+        # Touch the database like a real handler, widening the window for a concurrent claim.
+        ctx.session.execute(select(func.count()).select_from(Delivery)).scalar_one()
+        with lock:
+            in_flight.discard(user)
+            processed[user].append(event.delivery_id)
+
+    stop = threading.Event()
+    workers = [
+        Worker(
+            runtime.sessions,
+            make_processor(registry, clock=clock, config=runtime.config),
+            settings=runtime.config.worker,
+            clock=clock,
+            metrics=runtime.metrics,
+            name=f"w{i}",
+        )
+        for i in range(WORKERS)
+    ]
+    threads = [threading.Thread(target=w.run, args=(stop,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    try:
+
+        def all_done() -> bool:
+            with runtime.sessions() as session:
+                done = session.execute(
+                    select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.DONE)
+                ).scalar_one()
+            return done == SUBJECTS * PER_SUBJECT
+
+        wait_for(all_done, timeout=120, what="all deliveries to be done")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert overlaps == []
+    assert dict(processed) == dict(arrival)  # each subject in arrival order, each delivery once
+    with runtime.sessions() as session:
+        attempts = session.execute(select(func.max(Delivery.attempts))).scalar_one()
+    assert attempts == 1

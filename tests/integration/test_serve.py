@@ -1,0 +1,171 @@
+"""``mug-sidecar serve`` as a process: refuses a stale schema, serves, works, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from sidecar.app import create_app
+from sidecar.config import load_config
+from sidecar.db.models import Delivery, DeliveryStatus
+from sidecar.runtime import Runtime, build_runtime
+from tests.integration.polling import wait_for
+from tests.support import SECRET, headers_for, sidecar_env, user_body
+
+ROOT = Path(__file__).parents[2]
+
+
+class Served:
+    """A running ``serve`` process; its stderr is collected by a thread so the pipe never fills."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str, log: list[str]) -> None:
+        self.process = process
+        self.url = url
+        self.log = log
+        assert process.stderr is not None
+        self._reader = threading.Thread(target=lambda: log.extend(process.stderr or ()), daemon=True)
+        self._reader.start()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self._reader.join(timeout=10)
+        return code
+
+
+def serve(env: dict[str, str], *args: str) -> Served:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sidecar", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        env={**os.environ, **env, "MUG_WORKER_POLL_SECONDS": "0.05"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    log: list[str] = []
+    for line in process.stderr:
+        log.append(line)
+        if match := re.search(r"listening on (http://\S+)", line):
+            return Served(process, match.group(1), log)
+    process.wait(timeout=10)
+    raise AssertionError("serve exited before listening:\n" + "".join(log))
+
+
+@pytest.fixture
+def served(env: dict[str, str]) -> Iterator[Served]:
+    server = serve(env)
+    yield server
+    if server.process.poll() is None:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+
+def test_serve_refuses_a_database_without_the_current_schema(tmp_path: Path) -> None:
+    env = sidecar_env(f"sqlite:///{tmp_path}/empty.db", tmp_path / "state")
+    result = subprocess.run(
+        [sys.executable, "-m", "sidecar", "serve", "--port", "0"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "run `mug-sidecar db upgrade`" in result.stderr
+
+
+def test_serve_stores_processes_and_stops_on_sigterm(served: Served, runtime: Runtime) -> None:
+    assert requests.get(served.url + "/healthz", timeout=10).json() == {"status": "ok"}
+    assert requests.get(served.url + "/readyz", timeout=10).status_code == 200
+    body = user_body(77)
+    response = requests.post(
+        served.url + "/webhooks/discourse",
+        data=body,
+        headers=headers_for(body, event="user_created"),
+        timeout=10,
+    )
+    assert response.status_code == 200
+    delivery_id = response.json()["delivery_id"]
+
+    def status() -> str:
+        with runtime.sessions() as session:
+            return session.execute(select(Delivery.status).where(Delivery.id == delivery_id)).scalar_one()
+
+    # The embedded worker picks it up; no handler wants user_created yet, so it is ignored.
+    wait_for(lambda: status() == DeliveryStatus.IGNORED, what="the embedded worker")
+    metrics = requests.get(served.url + "/metrics", timeout=10).text
+    assert 'mug_deliveries_processed_total{outcome="ignored"} 1.0' in metrics
+    assert served.stop() == 0
+    assert "mug-sidecar stopped" in "".join(served.log)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(served.url + "/healthz", timeout=2)
+
+
+def test_serve_without_worker_leaves_deliveries_queued(env: dict[str, str], runtime: Runtime) -> None:
+    server = serve(env, "--no-worker")
+    body = user_body(78)
+    response = requests.post(
+        server.url + "/webhooks/discourse",
+        data=body,
+        headers=headers_for(body, event="user_created"),
+        timeout=10,
+    )
+    assert server.stop() == 0
+    with runtime.sessions() as session:
+        row = session.get(Delivery, response.json()["delivery_id"])
+        assert row is not None
+        assert (row.status, row.attempts) == (DeliveryStatus.RECEIVED, 0)
+
+
+def test_logs_are_json_lines_without_secrets_or_bodies(served: Served) -> None:
+    marker = "planted-value-4111111111111111"
+    body = user_body(79, bio_raw=marker)
+    requests.post(
+        served.url + "/webhooks/discourse",
+        data=body,
+        headers=headers_for(body, event="user_created"),
+        timeout=10,
+    )
+    requests.post(
+        served.url + "/webhooks/discourse",
+        data=body + b" ",
+        headers=headers_for(body, event="user_created"),
+        timeout=10,
+    )
+    served.stop()
+    lines = [line for line in served.log if line.startswith("{")]
+    assert lines
+    entries = [json.loads(line) for line in lines]
+    assert {"webhook stored", "webhook rejected"} <= {e["msg"] for e in entries}
+    text = "".join(served.log)
+    assert marker not in text
+    assert SECRET not in text
+
+
+def test_readyz_reports_an_out_of_date_schema(tmp_path: Path) -> None:
+    config = load_config(None, sidecar_env(f"sqlite:///{tmp_path}/empty.db", tmp_path / "state"))
+    runtime = build_runtime(config)
+    client: FlaskClient = create_app(runtime=runtime).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {
+        "status": "unavailable",
+        "error": "schema_out_of_date",
+        "message": "the database has no schema yet: run `mug-sidecar db upgrade`",
+    }
+    assert client.get("/healthz").status_code == 200
+    runtime.engine.dispose()
