@@ -122,7 +122,9 @@ def db_status(ctx: Context) -> None:
 
 
 def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
-    processor = make_processor(build_registry(), clock=runtime.clock, config=runtime.config)
+    processor = make_processor(
+        build_registry(), sessions=runtime.sessions, clock=runtime.clock, config=runtime.config
+    )
     return Worker(
         runtime.sessions,
         processor,

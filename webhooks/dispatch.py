@@ -1,7 +1,8 @@
 """Routing parsed events to handlers through a registry keyed by EventName.
 
-A handler is ``handler(event, context)``; it must be idempotent (a delivery may run more than once) and
-does its database work in ``context.session``, which commits together with the delivery's outcome.
+A handler is ``handler(event, context)``. It must be idempotent: a delivery may run more than once (a
+worker that died, an admin's retry, a duplicate Discourse sent with a new id). It opens short transactions
+with ``context.sessions.begin()`` and never holds one across a forum call.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
 from sidecar.config import Config
@@ -21,7 +22,7 @@ from webhooks.events import EventName, EventParseError, WebhookEvent, parse_even
 
 @dataclass(frozen=True)
 class HandlerContext:
-    session: Session
+    sessions: sessionmaker[Session]
     clock: Clock
     config: Config
 
@@ -56,11 +57,11 @@ class Registry:
 
 
 def make_processor(
-    registry: Registry, *, clock: Clock, config: Config
-) -> Callable[[ClaimedDelivery, Session], DeliveryStatus]:
+    registry: Registry, *, sessions: sessionmaker[Session], clock: Clock, config: Config
+) -> Callable[[ClaimedDelivery], DeliveryStatus]:
     """The worker's processor: parse the stored delivery, run its handlers, say done or ignored."""
 
-    def process(delivery: ClaimedDelivery, session: Session) -> DeliveryStatus:
+    def process(delivery: ClaimedDelivery) -> DeliveryStatus:
         name = EventName.lookup(delivery.event_name)
         if name is None:
             return DeliveryStatus.IGNORED  # an event this version does not know (a plugin's, a new one)
@@ -77,7 +78,7 @@ def make_processor(
         handlers = registry.handlers_for(name)
         if not handlers:
             return DeliveryStatus.IGNORED
-        context = HandlerContext(session=session, clock=clock, config=config)
+        context = HandlerContext(sessions=sessions, clock=clock, config=config)
         for handler in handlers:
             handler(event, context)
         return DeliveryStatus.DONE

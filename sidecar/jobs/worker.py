@@ -1,8 +1,10 @@
 """The worker: claim a due delivery, hand it to the processor, record the outcome.
 
 Any number of workers may run against PostgreSQL (claims use SKIP LOCKED); on SQLite run one worker
-process (two starve each other of the write lock). A handler's database writes and the delivery's outcome
-commit in one transaction, and only while this worker's claim still holds.
+process (two starve each other of the write lock). No transaction is open while the processor runs:
+handlers open short transactions of their own and never hold one across a forum call (on SQLite an open
+write transaction would block the rate limiter and the forum-action log). The outcome is recorded only
+while this worker's claim still holds.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ class PermanentFailure(Exception):
     """Raised when retrying cannot help (a body that does not parse): the delivery goes dead at once."""
 
 
-# Given a claimed delivery and the transaction to work in, returns DONE or IGNORED.
-Processor = Callable[[inbox.ClaimedDelivery, Session], DeliveryStatus]
+# Given a claimed delivery, does the work and returns DONE or IGNORED.
+Processor = Callable[[inbox.ClaimedDelivery], DeliveryStatus]
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,8 @@ class Worker:
     def _process(self, claimed: inbox.ClaimedDelivery) -> DeliveryStatus | None:
         context = {"delivery_id": claimed.id, "event": claimed.event_name, "attempt": claimed.attempts}
         try:
+            status = self._processor(claimed)
             with self._sessions.begin() as session:
-                status = self._processor(claimed, session)
                 inbox.finish(session, claimed, status, self._clock.now())
         except inbox.ClaimLost:
             self._lost(context)

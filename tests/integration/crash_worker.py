@@ -33,7 +33,7 @@ def main() -> None:
 
     worker = Worker(
         runtime.sessions,
-        make_processor(registry, clock=runtime.clock, config=runtime.config),
+        make_processor(registry, sessions=runtime.sessions, clock=runtime.clock, config=runtime.config),
         settings=runtime.config.worker,
         clock=runtime.clock,
         metrics=runtime.metrics,

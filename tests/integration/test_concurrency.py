@@ -57,7 +57,8 @@ def test_workers_keep_per_subject_order_and_run_each_delivery_once(runtime: Runt
                 overlaps.append(user)
             in_flight.add(user)
         # Touch the database like a real handler, widening the window for a concurrent claim.
-        ctx.session.execute(select(func.count()).select_from(Delivery)).scalar_one()
+        with ctx.sessions() as session:
+            session.execute(select(func.count()).select_from(Delivery)).scalar_one()
         with lock:
             in_flight.discard(user)
             processed[user].append(event.delivery_id)
@@ -66,7 +67,7 @@ def test_workers_keep_per_subject_order_and_run_each_delivery_once(runtime: Runt
     workers = [
         Worker(
             runtime.sessions,
-            make_processor(registry, clock=clock, config=runtime.config),
+            make_processor(registry, sessions=runtime.sessions, clock=clock, config=runtime.config),
             settings=runtime.config.worker,
             clock=clock,
             metrics=runtime.metrics,

@@ -42,7 +42,7 @@ def store(runtime: Runtime, event: str, body: bytes) -> int:
 def make_worker(runtime: Runtime, registry: Registry, name: str = "w1") -> Worker:
     return Worker(
         runtime.sessions,
-        make_processor(registry, clock=runtime.clock, config=runtime.config),
+        make_processor(registry, sessions=runtime.sessions, clock=runtime.clock, config=runtime.config),
         settings=runtime.config.worker,
         clock=runtime.clock,
         metrics=runtime.metrics,
@@ -94,25 +94,25 @@ def test_handled_events_are_done_and_others_ignored(runtime: Runtime) -> None:
     assert make_worker(runtime, recording_registry(seen)).drain() == []
 
 
-def test_handlers_write_in_the_same_transaction_as_the_outcome(runtime: Runtime) -> None:
-    """A handler whose outcome cannot be recorded leaves no writes behind."""
+def test_a_worker_whose_claim_was_taken_records_nothing(runtime: Runtime) -> None:
+    """A worker that outlived its lease must not overwrite the outcome of the worker that took over."""
     registry = Registry()
 
     @registry.on(EventName.USER_CREATED)
     def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
-        row = ctx.session.get(Delivery, event.delivery_id)
-        assert row is not None
-        # Steal the claim, as a worker whose lease lapsed would find it.
-        row.claimed_by = "someone-else"
-        ctx.session.flush()
+        with ctx.sessions.begin() as session:
+            row = session.get(Delivery, event.delivery_id)
+            assert row is not None
+            row.claimed_by = "someone-else"  # as a worker that claimed the lapsed lease would
 
     delivery = store(runtime, "user_created", user_body(1))
-    [result] = make_worker(runtime, registry).drain() or [None]
-    assert result is not None
-    assert result.status is None
+    [result] = make_worker(runtime, registry).drain()
+    assert result.status is None  # the claim was lost
     after = get(runtime, delivery)
-    assert after.claimed_by != "someone-else"  # the handler's write was rolled back
+    assert after.claimed_by == "someone-else"
     assert after.status == DeliveryStatus.PROCESSING
+    lost = runtime.metrics.registry.get_sample_value("mug_deliveries_processed_total", {"outcome": "lost"})
+    assert lost == 1
 
 
 def test_failures_retry_with_growing_backoff_then_go_dead(runtime: Runtime, clock: FixedClock) -> None:
