@@ -68,6 +68,20 @@ class ForumConfig:
         "Secret of the forum's webhook (at least 12 characters). Required when forum.url is set;"
         " in the embedded mode one is generated under server.state_dir."
     )
+    connect_timeout_seconds: float = setting(5.0, "Seconds to wait for a connection to the forum.")
+    read_timeout_seconds: float = setting(30.0, "Seconds to wait for the forum's answer.")
+    rate_limit: int = setting(
+        50, "Forum API calls allowed in any rate_window_seconds, shared by every process of the sidecar."
+    )
+    rate_window_seconds: float = setting(
+        60.0, "The window of forum.rate_limit (Discourse's own limit: 60/minute)."
+    )
+    rate_burst: int = setting(10, "Calls that may go at once after a quiet spell (below forum.rate_limit).")
+    max_wait_seconds: float = setting(
+        5.0, "Longest a call waits for the budget or a 429; beyond it the job is retried later."
+    )
+    retries: int = setting(2, "Retries of idempotent calls after a 5xx or a network error.")
+    dry_run: bool = setting(False, "Record and report forum writes without sending them.")
 
 
 @dataclass(frozen=True)
@@ -263,6 +277,18 @@ def _check_rules(config: Config) -> None:
             )
     if not config.forum.api_username:
         raise ConfigError("forum.api_username", "must not be empty")
+    forum = config.forum
+    for key in ("connect_timeout_seconds", "read_timeout_seconds", "rate_window_seconds"):
+        if getattr(forum, key) <= 0:
+            raise ConfigError(f"forum.{key}", "must be greater than 0")
+    if forum.max_wait_seconds < 0:
+        raise ConfigError("forum.max_wait_seconds", "must not be negative")
+    if forum.retries < 0:
+        raise ConfigError("forum.retries", "must not be negative")
+    if forum.rate_limit < 2:
+        raise ConfigError("forum.rate_limit", "must be at least 2")
+    if not 1 <= forum.rate_burst < forum.rate_limit:
+        raise ConfigError("forum.rate_burst", "must be at least 1 and less than forum.rate_limit")
     secret_value = config.forum.webhook_secret
     if secret_value is not None and len(secret_value) < MIN_WEBHOOK_SECRET_LENGTH:
         raise ConfigError(

@@ -30,6 +30,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.forum_calls = Counter(
+            "mug_forum_calls",
+            "Forum API calls by endpoint template and HTTP status (or network_error, budget_wait).",
+            ["endpoint", "status"],
+            registry=self.registry,
+        )
         self.handler_seconds = Histogram(
             "mug_handler_seconds",
             "Time spent handling one delivery, by event.",

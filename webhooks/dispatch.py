@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sidecar.clock import Clock
 from sidecar.config import Config
 from sidecar.db.models import DeliveryStatus
+from sidecar.forum.factory import ForumNotConfigured
+from sidecar.forum.port import ForumClient, RateLimited
 from sidecar.jobs.inbox import ClaimedDelivery
-from sidecar.jobs.worker import PermanentFailure
+from sidecar.jobs.worker import PermanentFailure, RetryLater
 from webhooks.events import EventName, EventParseError, WebhookEvent, parse_event
 
 
@@ -25,6 +27,14 @@ class HandlerContext:
     sessions: sessionmaker[Session]
     clock: Clock
     config: Config
+    # The forum, recording its writes as caused by this delivery; None where no forum is configured.
+    forum_client: ForumClient | None = None
+
+    @property
+    def forum(self) -> ForumClient:
+        if self.forum_client is None:
+            raise ForumNotConfigured("this handler needs the forum, and no forum is configured")
+        return self.forum_client
 
 
 Handler = Callable[[WebhookEvent, HandlerContext], None]
@@ -57,9 +67,18 @@ class Registry:
 
 
 def make_processor(
-    registry: Registry, *, sessions: sessionmaker[Session], clock: Clock, config: Config
+    registry: Registry,
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    config: Config,
+    forum: ForumClient | None = None,
 ) -> Callable[[ClaimedDelivery], DeliveryStatus]:
-    """The worker's processor: parse the stored delivery, run its handlers, say done or ignored."""
+    """The worker's processor: parse the stored delivery, run its handlers, say done or ignored.
+
+    A handler stopped by the forum's rate limit gives the delivery back for later without spending an
+    attempt: being told to wait is not a failure.
+    """
 
     def process(delivery: ClaimedDelivery) -> DeliveryStatus:
         name = EventName.lookup(delivery.event_name)
@@ -78,9 +97,17 @@ def make_processor(
         handlers = registry.handlers_for(name)
         if not handlers:
             return DeliveryStatus.IGNORED
-        context = HandlerContext(sessions=sessions, clock=clock, config=config)
-        for handler in handlers:
-            handler(event, context)
+        context = HandlerContext(
+            sessions=sessions,
+            clock=clock,
+            config=config,
+            forum_client=forum.with_cause(f"delivery:{delivery.id}") if forum is not None else None,
+        )
+        try:
+            for handler in handlers:
+                handler(event, context)
+        except RateLimited as exc:
+            raise RetryLater(exc.wait_seconds, f"rate limited: {exc}") from exc
         return DeliveryStatus.DONE
 
     return process

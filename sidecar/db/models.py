@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sidecar.db.types import BigId, UTCDateTime
@@ -85,3 +95,32 @@ class WebhookRejection(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(100))
     body_bytes: Mapped[int | None] = mapped_column(Integer)
     body_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class ForumAction(Base):
+    """Every call that changed (or, in a dry run, would have changed) the forum, with its result."""
+
+    __tablename__ = "forum_actions"
+    __table_args__ = (Index("ix_forum_actions_target", "target", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(50))  # approve_user, suspend_user, flag_post, ...
+    endpoint: Mapped[str] = mapped_column(String(100))  # PUT /admin/users/{id}/suspend
+    target: Mapped[str] = mapped_column(String(200))  # user:42, post:17, group:members
+    outcome: Mapped[str] = mapped_column(String(20))  # done, already_done, dry_run, failed
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(String(200))  # delivery:12, job:sweep, cli
+
+
+class RateBucket(Base):
+    """A token bucket shared by every process of the sidecar (one row per limit)."""
+
+    __tablename__ = "rate_buckets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    # Tokens may go negative: a 429 from the forum pushes every process into the wait it asked for.
+    tokens: Mapped[float] = mapped_column(Float)
+    # Seconds since the epoch: plain arithmetic on both SQLite and PostgreSQL inside one UPDATE.
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,1 @@
+"""Access to the forum: the ForumClient port, the Discourse adapter and the simulator."""

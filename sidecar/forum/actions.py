@@ -1,0 +1,55 @@
+"""The forum-action log: every call that changed the forum (or would have, in a dry run), with its result.
+
+Each entry is written in its own short transaction right after the call, so it survives whatever happens
+to the work that caused it: the forum changed either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sidecar.clock import Clock
+from sidecar.db.models import ForumAction
+
+MAX_DETAIL = 1000
+
+
+class ActionLog:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def record(
+        self,
+        *,
+        action: str,
+        endpoint: str,
+        target: str,
+        outcome: str,
+        status_code: int | None,
+        detail: str | None,
+        cause: str | None,
+    ) -> None:
+        with self._sessions.begin() as session:
+            session.add(
+                ForumAction(
+                    at=self._clock.now(),
+                    action=action,
+                    endpoint=endpoint,
+                    target=target,
+                    outcome=outcome,
+                    status_code=status_code,
+                    detail=detail[:MAX_DETAIL] if detail else None,
+                    cause=cause,
+                )
+            )
+
+
+def list_actions(session: Session, *, target: str | None = None, limit: int = 100) -> Sequence[ForumAction]:
+    query = select(ForumAction).order_by(ForumAction.id.desc()).limit(limit)
+    if target is not None:
+        query = query.where(ForumAction.target == target)
+    return session.execute(query).scalars().all()

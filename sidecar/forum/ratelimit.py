@@ -1,0 +1,107 @@
+"""A token bucket in the database, shared by every process of the sidecar.
+
+Discourse limits all admin API keys together to 60 requests in any sliding minute (FACTS.md §2). The sidecar
+budgets below that: at most ``limit`` calls in any ``window`` seconds. A bucket that holds ``burst`` tokens
+and refills ``(limit - burst) / window`` per second keeps that promise (a full bucket plus one window of
+refill is exactly ``limit``), while still letting a short run of calls through at once.
+
+Taking a token is one ``UPDATE ... WHERE <enough tokens> RETURNING``, atomic on PostgreSQL (row lock) and
+SQLite (one writer). A 429 from the forum drives the bucket negative so every process waits as asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from sidecar.clock import Clock
+from sidecar.db.models import RateBucket
+
+# Timestamps are floats near 1.8e9 and clocks tick in microseconds: a token this close to whole is whole,
+# and no wait is shorter than a millisecond (else a caller could spin on waits its clock cannot advance).
+_EPSILON = 1e-6
+_MIN_WAIT = 0.001
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int  # calls allowed in any window
+    window_seconds: float
+    burst: int  # calls that may go at once from a rested bucket
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.burst < self.limit:
+            raise ValueError("burst must be at least 1 and below the limit")
+        if self.window_seconds <= 0:
+            raise ValueError("window_seconds must be positive")
+
+    @property
+    def refill_per_second(self) -> float:
+        return (self.limit - self.burst) / self.window_seconds
+
+
+class SharedTokenBucket:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, budget: Budget, name: str = "forum"
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.budget = budget
+        self.name = name
+
+    def _available(self, now: float) -> ColumnElement[float]:
+        elapsed = case((RateBucket.updated_at < now, now - RateBucket.updated_at), else_=0.0)
+        refilled = RateBucket.tokens + elapsed * self.budget.refill_per_second
+        return case((refilled > self.budget.burst, float(self.budget.burst)), else_=refilled)
+
+    def try_take(self) -> float:
+        """Take a token: 0.0 when taken, else the seconds until one will be there."""
+        now = self._clock.now().timestamp()
+        with self._sessions.begin() as session:
+            self._ensure_row(session, now)
+            available = self._available(now)
+            taken = session.execute(
+                update(RateBucket)
+                .where(RateBucket.name == self.name, available >= 1.0 - _EPSILON)
+                .values(tokens=available - 1.0, updated_at=now)
+                .returning(RateBucket.tokens)
+            ).scalar_one_or_none()
+            if taken is not None:
+                return 0.0
+            tokens = session.execute(select(available).where(RateBucket.name == self.name)).scalar_one()
+        return max(_MIN_WAIT, (1.0 - tokens) / self.budget.refill_per_second)
+
+    def take(self, *, max_wait: float, sleep: Callable[[float], None]) -> float:
+        """Take a token, waiting up to ``max_wait`` seconds in all; else return the wait still needed."""
+        waited = 0.0
+        while (wait := self.try_take()) > 0:
+            if waited + wait > max_wait:
+                return wait
+            sleep(wait)
+            waited += wait
+        return 0.0
+
+    def hold_off(self, seconds: float) -> None:
+        """The forum said wait ``seconds``: no process of the sidecar gets a token before then."""
+        now = self._clock.now().timestamp()
+        target = 1.0 - seconds * self.budget.refill_per_second
+        with self._sessions.begin() as session:
+            self._ensure_row(session, now)
+            available = self._available(now)
+            session.execute(
+                update(RateBucket)
+                .where(RateBucket.name == self.name)
+                .values(tokens=case((available < target, available), else_=target), updated_at=now)
+            )
+
+    def _ensure_row(self, session: Session, now: float) -> None:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(RateBucket)
+            .values(name=self.name, tokens=float(self.budget.burst), updated_at=now)
+            .on_conflict_do_nothing()
+        )
