@@ -19,6 +19,8 @@ from sqlalchemy.exc import OperationalError
 from sidecar.config import Config, ConfigError, load_config, render_masked
 from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
 from sidecar.db.schema import schema_status, upgrade
+from sidecar.forum.actions import list_actions
+from sidecar.forum.factory import build_forum
 from sidecar.jobs import inbox
 from sidecar.jobs.worker import Worker
 from sidecar.logs import configure_logging
@@ -122,8 +124,9 @@ def db_status(ctx: Context) -> None:
 
 
 def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
+    forum = build_forum(runtime) if runtime.config.forum.url else None
     processor = make_processor(
-        build_registry(), sessions=runtime.sessions, clock=runtime.clock, config=runtime.config
+        build_registry(), sessions=runtime.sessions, clock=runtime.clock, config=runtime.config, forum=forum
     )
     return Worker(
         runtime.sessions,
@@ -301,3 +304,40 @@ def deliveries_rejections(ctx: Context, limit: int, as_json: bool) -> None:
             f"{r.id:>7}  {r.received_at.isoformat(timespec='seconds')}  {r.status_code}  {r.reason:<24} "
             f"{r.event_name or '-'}  from {r.remote_addr or '-'}"
         )
+
+
+@main.group()
+def forum() -> None:
+    """The forum connection and what the sidecar did to the forum."""
+
+
+@forum.command("actions")
+@click.option("--target", help="Only actions on this target (user:42, post:17, ...).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of actions.")
+@pass_context
+def forum_actions(ctx: Context, target: str | None, limit: int, as_json: bool) -> None:
+    """Every call that changed the forum (or would have, in a dry run), newest first."""
+    runtime = ctx.require_current_schema()
+    with runtime.sessions() as session:
+        rows = list_actions(session, target=target, limit=limit)
+    entries = [
+        {
+            "id": a.id,
+            "at": _iso(a.at),
+            "action": a.action,
+            "endpoint": a.endpoint,
+            "target": a.target,
+            "outcome": a.outcome,
+            "status_code": a.status_code,
+            "detail": a.detail,
+            "cause": a.cause,
+        }
+        for a in rows
+    ]
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    for a in rows:
+        when = a.at.isoformat(timespec="seconds")
+        click.echo(f"{a.id:>7}  {when}  {a.action:<22} {a.target:<28} {a.outcome:<12} {a.cause or '-'}")
