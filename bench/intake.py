@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -268,21 +268,25 @@ class PhaseResult:
     errors: int  # non-200, unexpected body, transport failure, or never sent before the time limit
     seconds: float
     rate: float  # successful requests per second
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
+    p50_ms: float | None  # None when nothing was sent
+    p99_ms: float | None
+    max_ms: float | None
     scheduled_p50_ms: float | None = None
     scheduled_p99_ms: float | None = None
+    server_cpu_ms: float | None = None  # CPU the server's processes spent per request sent (Linux only)
     error_examples: list[str] = field(default_factory=list)
 
 
-def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile (no interpolation: p99 of 100 samples is the slowest but one)."""
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Nearest-rank percentile, rounded to 0.01 (no interpolation: p99 of 100 samples is the slowest but one).
+
+    None for no values, so the JSON output never holds NaN.
+    """
     if not values:
-        return math.nan
+        return None
     ordered = sorted(values)
     rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
+    return round(ordered[rank - 1], 2)
 
 
 Expect = Callable[[requests.Response], bool]
@@ -416,11 +420,11 @@ def _summarise(name: str, target: str, planned: int, recorder: Recorder, started
         errors=planned - ok,
         seconds=round(seconds, 3),
         rate=round(ok / seconds, 1),
-        p50_ms=round(percentile(service, 50), 2),
-        p99_ms=round(percentile(service, 99), 2),
-        max_ms=round(max(service, default=math.nan), 2),
-        scheduled_p50_ms=round(percentile(scheduled, 50), 2) if scheduled else None,
-        scheduled_p99_ms=round(percentile(scheduled, 99), 2) if scheduled else None,
+        p50_ms=percentile(service, 50),
+        p99_ms=percentile(service, 99),
+        max_ms=percentile(service, 100),
+        scheduled_p50_ms=percentile(scheduled, 50),
+        scheduled_p99_ms=percentile(scheduled, 99),
         error_examples=examples,
     )
 
@@ -492,8 +496,49 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    process_group: int
+
+
+def server_cpu_seconds(process_group: int) -> float | None:
+    """User + system CPU of every live process in the group, from /proc; None where there is no /proc.
+
+    On a small machine the client and the server share the cores, so CPU per request says more about the
+    server's cost than throughput alone.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        if int(fields[2]) == process_group:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def measured(server: RunningServer, phase: Callable[[], PhaseResult]) -> PhaseResult:
+    """Run ``phase`` and attach the server's CPU time per request sent."""
+    before = server_cpu_seconds(server.process_group)
+    result = phase()
+    after = server_cpu_seconds(server.process_group)
+    if before is None or after is None or result.sent == 0:
+        return result
+    return replace(result, server_cpu_ms=round((after - before) / result.sent * 1000, 2))
+
+
 @contextmanager
-def serving(app: str, env: dict[str, str], settings: ServerSettings, log_path: Path) -> Iterator[str]:
+def serving(
+    app: str, env: dict[str, str], settings: ServerSettings, log_path: Path
+) -> Iterator[RunningServer]:
     """Serve ``app`` with gunicorn (gthread) on a free 127.0.0.1 port, yield its base URL, always stop it."""
     port = free_port()
     command = [
@@ -517,7 +562,7 @@ def serving(app: str, env: dict[str, str], settings: ServerSettings, log_path: P
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(process, base + HEALTH_PATH, log_path)
-        yield base
+        yield RunningServer(base_url=base, process_group=process.pid)
     finally:
         _stop(process)
 
@@ -562,6 +607,7 @@ def server_env(database_url: str, state_dir: Path, secret: str) -> dict[str, str
 
 
 def upgrade_schema(env: dict[str, str]) -> None:
+    """Create the schema the way an operator would, so the bench serves the same tables as production."""
     result = subprocess.run(
         [str(BIN / "mug-sidecar"), "db", "upgrade"],
         env=env,
@@ -577,6 +623,7 @@ def upgrade_schema(env: dict[str, str]) -> None:
 
 
 def count_deliveries(database_url: str) -> int:
+    """Rows in ``deliveries``, read on a fresh connection after the servers stopped: what really persisted."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
@@ -611,6 +658,8 @@ class Check:
 class DatabaseResult:
     database: str
     url: str = ""
+    # The 1-minute load average when the run began: other work on the host skews every figure.
+    load_before: float | None = None
     error: str | None = None
     body_bytes: int = 0
     phases: list[PhaseResult] = field(default_factory=list)
@@ -633,11 +682,14 @@ def _measure_noop(options: Options, env: dict[str, str], workdir: Path, result: 
     )
     expect = expect_status("ok")
     log_path = workdir / "noop.log"
-    with serving(NOOP_APP, env, options.server, log_path) as base:
-        url = base + WEBHOOK_PATH
+    with serving(NOOP_APP, env, options.server, log_path) as server:
+        url = server.base_url + WEBHOOK_PATH
         run_closed_loop("warm-up", url, warmup, options.clients, expect)
-        result.phases.append(run_closed_loop("A noop", url, closed, options.clients, expect))
-        result.phases.append(run_open_loop("B noop", url, opened, options.clients, options.rate, expect))
+        phase_a = measured(server, lambda: run_closed_loop("A noop", url, closed, options.clients, expect))
+        phase_b = measured(
+            server, lambda: run_open_loop("B noop", url, opened, options.clients, options.rate, expect)
+        )
+    result.phases += [phase_a, phase_b]
     result.server_log_issues["noop"] = log_issues(log_path)
 
 
@@ -650,11 +702,13 @@ def _measure_sidecar(options: Options, env: dict[str, str], workdir: Path, resul
     result.body_bytes = round(sum(len(d.body) for d in closed) / max(1, len(closed)))
     expect = expect_status("stored")
     log_path = workdir / "sidecar.log"
-    with serving(SIDECAR_APP, env, options.server, log_path) as base:
-        url = base + WEBHOOK_PATH
+    with serving(SIDECAR_APP, env, options.server, log_path) as server:
+        url = server.base_url + WEBHOOK_PATH
         warm = run_closed_loop("warm-up", url, warmup, options.clients, expect)
-        phase_a = run_closed_loop("A sidecar", url, closed, options.clients, expect)
-        phase_b = run_open_loop("B sidecar", url, opened, options.clients, options.rate, expect)
+        phase_a = measured(server, lambda: run_closed_loop("A sidecar", url, closed, options.clients, expect))
+        phase_b = measured(
+            server, lambda: run_open_loop("B sidecar", url, opened, options.clients, options.rate, expect)
+        )
     result.phases += [phase_a, phase_b]
     result.stored_responses = warm.ok + phase_a.ok + phase_b.ok
     result.server_log_issues["sidecar"] = log_issues(log_path)
@@ -662,7 +716,7 @@ def _measure_sidecar(options: Options, env: dict[str, str], workdir: Path, resul
 
 def bench_database(database: str, options: Options) -> DatabaseResult:
     """Everything for one database, in a temp dir that holds the SQLite file, state dir and server logs."""
-    result = DatabaseResult(database=database)
+    result = DatabaseResult(database=database, load_before=_load_average())
     try:
         with tempfile.TemporaryDirectory(prefix="mug-bench-") as tmp:
             workdir = Path(tmp)
@@ -681,6 +735,13 @@ def bench_database(database: str, options: Options) -> DatabaseResult:
     result.throughput_ratio = _ratio(result)
     result.checks = _checks(result, options)
     return result
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def _phase(result: DatabaseResult, name: str) -> PhaseResult | None:
@@ -707,9 +768,10 @@ def _checks(result: DatabaseResult, options: Options) -> list[Check]:
     if phase_b is None:
         checks.append(Check(f"phase-B p99 < {TARGET_P99_MS:g} ms at {options.rate:g}/s", "n/a", False))
     else:
+        p99 = phase_b.p99_ms
         reached = phase_b.rate >= MIN_RATE_SHARE * options.rate
-        value = f"{phase_b.p99_ms:.1f} ms, {phase_b.rate:g}/s, {phase_b.errors} err"
-        passed = phase_b.p99_ms < TARGET_P99_MS and reached and phase_b.errors == 0
+        value = f"{_fmt(p99)} ms, {phase_b.rate:g}/s, {phase_b.errors} err"
+        passed = p99 is not None and p99 < TARGET_P99_MS and reached and phase_b.errors == 0
         checks.append(Check(f"phase-B p99 < {TARGET_P99_MS:g} ms at {options.rate:g}/s", value, passed))
     rows = result.delivery_rows
     checks.append(
@@ -726,7 +788,7 @@ def _checks(result: DatabaseResult, options: Options) -> list[Check]:
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def render_database(result: DatabaseResult, options: Options) -> str:
@@ -734,19 +796,20 @@ def render_database(result: DatabaseResult, options: Options) -> str:
     lines = [
         f"== {result.database}: {result.url or '(no database)'}",
         f"   gunicorn gthread {server.workers} workers x {server.threads} threads, {options.clients} clients,"
-        f" body ~{result.body_bytes} B",
+        f" body ~{result.body_bytes} B, {os.cpu_count()} cores, load average {_fmt(result.load_before, 2)}"
+        " at start",
     ]
     if result.phases:
         header = (
             f"   {'phase':<10} {'target':>8} {'sent':>6} {'ok':>6} {'err':>5} {'req/s':>8} "
-            f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'sched p50':>9} {'sched p99':>9}"
+            f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'sched p50':>9} {'sched p99':>9} {'cpu/req':>8}"
         )
         lines += [header, "   " + "-" * (len(header) - 3)]
         for p in result.phases:
             lines.append(
                 f"   {p.name:<10} {p.target:>8} {p.sent:>6} {p.ok:>6} {p.errors:>5} {p.rate:>8.1f} "
                 f"{_fmt(p.p50_ms):>7} {_fmt(p.p99_ms):>7} {_fmt(p.max_ms):>7} "
-                f"{_fmt(p.scheduled_p50_ms):>9} {_fmt(p.scheduled_p99_ms):>9}"
+                f"{_fmt(p.scheduled_p50_ms):>9} {_fmt(p.scheduled_p99_ms):>9} {_fmt(p.server_cpu_ms, 2):>8}"
             )
             lines += [f"      error: {e}" for e in p.error_examples]
     lines.append(f"   sidecar/noop throughput: {_fmt(result.throughput_ratio, 2)}")
