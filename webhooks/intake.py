@@ -64,8 +64,8 @@ def receive() -> tuple[Response, int]:
         _record_rejection(runtime, rejected, body)
         return jsonify(error=rejected.reason, message=rejected.message), rejected.status
 
-    with runtime.sessions.begin() as session:
-        result = inbox.store(session, incoming)
+    with runtime.engine.begin() as conn:
+        result = inbox.store(conn, incoming)
     outcome = "duplicate" if result.duplicate else "stored"
     runtime.metrics.webhook_requests.labels(outcome).inc()
     context = {"delivery_id": result.delivery_id, "event": incoming.event_name, "event_id": incoming.event_id}

@@ -9,17 +9,18 @@ Dead rows do not hold their subject back (an admin may retry them later; handler
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Connection, Insert, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
+from sidecar.db.models import Base, Delivery, DeliveryStatus, WebhookRejection
 
 MAX_ERROR_LENGTH = 2000
 
@@ -69,7 +70,16 @@ def dedupe_key(instance: str, event_name: str, body: bytes) -> str:
     return h.hexdigest()
 
 
-def store(session: Session, incoming: IncomingDelivery) -> StoreResult:
+@functools.cache
+def _insert_once(dialect_name: str) -> Insert:
+    """Built once per dialect: constructing the statement per request cost more than executing it."""
+    table = Base.metadata.tables[Delivery.__tablename__]
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return sqlite.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def store(conn: Connection, incoming: IncomingDelivery) -> StoreResult:
     """Insert a delivery unless it is a duplicate (same event id, or same event and body)."""
     key = (
         dedupe_key(incoming.instance, incoming.event_name, incoming.body)
@@ -91,15 +101,13 @@ def store(session: Session, incoming: IncomingDelivery) -> StoreResult:
         "attempts": 0,
         "next_attempt_at": incoming.received_at,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Delivery).values(**values).on_conflict_do_nothing().returning(Delivery.id)
-    new_id = session.execute(stmt).scalar_one_or_none()
+    new_id = conn.execute(_insert_once(conn.dialect.name), values).scalar_one_or_none()
     if new_id is not None:
         return StoreResult(delivery_id=new_id, duplicate=False)
     condition = (Delivery.instance == incoming.instance) & (Delivery.event_id == incoming.event_id)
     if key is not None:
         condition = condition | (Delivery.dedupe_key == key)
-    existing = session.execute(select(Delivery.id).where(condition).limit(1)).scalar_one()
+    existing = conn.execute(select(Delivery.id).where(condition).limit(1)).scalar_one()
     return StoreResult(delivery_id=existing, duplicate=True)
 
 

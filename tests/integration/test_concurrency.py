@@ -25,11 +25,11 @@ WORKERS = 3
 def test_workers_keep_per_subject_order_and_run_each_delivery_once(runtime: Runtime) -> None:
     clock = SystemClock()
     arrival: dict[int, list[int]] = defaultdict(list)
-    with runtime.sessions.begin() as session:
+    with runtime.engine.begin() as conn:
         for n in range(PER_SUBJECT):
             for user in range(SUBJECTS):
                 result = inbox.store(
-                    session,
+                    conn,
                     inbox.IncomingDelivery(
                         instance=INSTANCE,
                         event_id=n * SUBJECTS + user,

@@ -21,9 +21,9 @@ _ids = iter(range(1, 10_000))
 
 
 def store(runtime: Runtime, event: str, body: bytes) -> int:
-    with runtime.sessions.begin() as session:
+    with runtime.engine.begin() as conn:
         result = inbox.store(
-            session,
+            conn,
             inbox.IncomingDelivery(
                 instance=INSTANCE,
                 event_id=next(_ids),
