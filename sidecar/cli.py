@@ -21,6 +21,7 @@ from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
 from sidecar.db.schema import schema_status, upgrade
 from sidecar.forum.actions import list_actions
 from sidecar.forum.factory import build_forum
+from sidecar.forum.simulator.cli import simulator
 from sidecar.jobs import inbox
 from sidecar.jobs.worker import Worker
 from sidecar.logs import configure_logging
@@ -304,6 +305,9 @@ def deliveries_rejections(ctx: Context, limit: int, as_json: bool) -> None:
             f"{r.id:>7}  {r.received_at.isoformat(timespec='seconds')}  {r.status_code}  {r.reason:<24} "
             f"{r.event_name or '-'}  from {r.remote_addr or '-'}"
         )
+
+
+main.add_command(simulator)
 
 
 @main.group()

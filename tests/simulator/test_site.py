@@ -1,0 +1,138 @@
+"""The model and its scripting API: defaults, automatic groups, Discourse's rules, events."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from sidecar.forum.simulator import ApiError, DiscourseSimulator, ValidationFailed, start_background
+from tests.simulator.conftest import API_KEY
+
+RAW = "A post long enough to be a real post on the forum."
+
+
+def test_a_new_forum_has_the_system_user_an_admin_and_the_automatic_groups(sim: DiscourseSimulator) -> None:
+    system = sim.user(-1)
+    admin = sim.find_user(username="admin")
+
+    assert (system.username, system.admin) == ("system", True)
+    assert admin is not None
+    assert admin.admin
+    assert {g.name for g in sim.groups.values() if g.automatic} == {
+        "everyone", "admins", "moderators", "staff",
+        "trust_level_0", "trust_level_1", "trust_level_2", "trust_level_3", "trust_level_4",
+    }  # fmt: skip
+
+
+def test_ids_are_monotonic(sim: DiscourseSimulator) -> None:
+    first = sim.create_user("a1", "a1@example.org")
+    sim.destroy_user(first.id)
+    second = sim.create_user("a2", "a2@example.org")
+
+    assert second.id > first.id
+
+
+def test_sign_up_is_inactive_unapproved_and_fires_user_created_at_once(sim: DiscourseSimulator) -> None:
+    user = sim.sign_up("erin", "erin@example.org", "Erin")
+
+    assert (user.active, user.approved) == (False, False)
+    assert [d.event_name for d in sim.webhooks.pending()] == ["user_created"]
+    assert [e.kind for e in sim.emails] == ["signup"]
+
+
+def test_automatic_groups_follow_the_user(sim: DiscourseSimulator) -> None:
+    member = sim.create_user("bob", "bob@example.org", trust_level=2)
+    moderator = sim.create_user("mo", "mo@example.org", moderator=True, trust_level=3)
+    staged = sim.create_user("st", "st@example.org", staged=True, trust_level=1)
+
+    assert [g.name for g in sim.groups_of(member)] == ["trust_level_0", "trust_level_1", "trust_level_2"]
+    assert [g.name for g in sim.groups_of(moderator)][:2] == ["moderators", "staff"]
+    assert sim.groups_of(staged) == []
+    assert [u.username for u in sim.group_members("staff")] == ["admin", "mo"]
+
+
+def test_update_user_merges_fields_and_fires_user_updated(sim: DiscourseSimulator) -> None:
+    field = sim.add_user_field("Membership number")
+    user = sim.create_user("bob", "bob@example.org", user_fields={"Membership number": "M-1"}, emit=False)
+
+    sim.update_user(user.id, name="Bob B", user_fields={field.id: "M-2"})
+
+    payload = sim.webhooks.events("user_updated")[0].payload["user"]
+    assert (payload["name"], payload["user_fields"]) == ("Bob B", {"1": "M-2"})
+
+
+def test_taken_usernames_and_emails_are_refused(sim: DiscourseSimulator) -> None:
+    sim.create_user("bob", "bob@example.org")
+
+    with pytest.raises(ValidationFailed, match="Username has already been taken"):
+        sim.create_user("BOB", "other@example.org")
+    with pytest.raises(ValidationFailed, match="Primary email has already been taken"):
+        sim.create_user("other", "Bob@Example.org")
+
+
+def test_rules_apply_to_the_scripting_api_too(sim: DiscourseSimulator) -> None:
+    mo = sim.create_user("mo", "mo@example.org", moderator=True)
+    bob = sim.create_user("bob", "bob@example.org", trust_level=1)
+    post = sim.write_post(bob.id, RAW, title="A topic by Bob here")
+
+    with pytest.raises(ApiError) as suspended_staff:
+        sim.suspend_user(mo.id, sim.clock.now(), "no")
+    with pytest.raises(ApiError) as foreign_edit:
+        sim.edit_post(post.id, RAW + "!", actor=sim.create_user("carol", "carol@example.org"))
+    with pytest.raises(ApiError) as unknown_recipient:
+        sim.send_private_message(bob.id, ["ghost"], "Hello there", RAW)
+
+    assert suspended_staff.value.status == 403
+    assert foreign_edit.value.status == 403
+    assert unknown_recipient.value.status == 422
+
+
+def test_new_users_may_flag_only_in_private_messages(sim: DiscourseSimulator) -> None:
+    bob = sim.create_user("bob", "bob@example.org", trust_level=1)
+    newbie = sim.create_user("newbie", "newbie@example.org", trust_level=0)
+    public = sim.write_post(bob.id, RAW, title="A public topic by Bob")
+    private = sim.send_private_message(bob.id, ["newbie"], "A private message", RAW)
+
+    with pytest.raises(ApiError):
+        sim.flag_post(newbie.id, public.id, 4)
+    flag = sim.flag_post(newbie.id, private.id, 4)
+
+    assert flag.post_id == private.id
+
+
+def test_quietly_emits_nothing(sim: DiscourseSimulator) -> None:
+    with sim.quietly():
+        sim.sign_up("erin", "erin@example.org")
+
+    sim.webhooks.ping()
+
+    assert [d.event_name for d in sim.webhooks.pending()] == ["ping"]
+
+
+def test_concurrent_requests_share_the_limit_exactly(sim: DiscourseSimulator) -> None:
+    sim.configure_rate_limit(50, 60)
+    statuses: list[int] = []
+    lock = threading.Lock()
+    with start_background(sim) as running:
+
+        def client() -> None:
+            with requests.Session() as session:
+                for _ in range(10):
+                    response = session.get(
+                        f"{running.url}/admin/users/1.json",
+                        headers={"Api-Key": API_KEY, "Api-Username": "admin"},
+                        timeout=10,
+                    )
+                    with lock:
+                        statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert sorted(statuses) == [200] * 50 + [429] * 30
+    assert sim.limiter.max_in_window == 50
