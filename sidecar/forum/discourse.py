@@ -165,12 +165,18 @@ def retry_after(response: requests.Response) -> float:
 
 
 def _errors(response: requests.Response) -> list[str]:
+    """Discourse's reasons: ``errors`` (render_json_error), or ``message`` (a second suspend's 409)."""
     try:
         body = response.json()
     except ValueError:
         return []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [str(e) for e in errors] if isinstance(errors, list) else []
+    if not isinstance(body, dict):
+        return []
+    errors = body.get("errors")
+    found = [str(e) for e in errors] if isinstance(errors, list) else []
+    if not found and isinstance(body.get("message"), str):
+        found.append(body["message"])
+    return found
 
 
 def decode(response: requests.Response, endpoint: str) -> Any:
@@ -343,7 +349,17 @@ class DiscourseForum:
             page += 1
 
     def get_user(self, user_id: int) -> ForumUser:
-        return _user(self._api.user_by_id(user_id))
+        detail = self._api.user_by_id(user_id)
+        if "email" not in detail:
+            # The admin detail serializer leaves addresses out; an admin reads them from the emails
+            # endpoint (logged by Discourse as a staff "check email" action, as the UI's button is).
+            emails = self._api._get(f"/u/{detail['username']}/emails.json")
+            detail = {
+                **detail,
+                "email": emails.get("email"),
+                "secondary_emails": emails.get("secondary_emails"),
+            }
+        return _user(detail)
 
     def find_users_by_email(self, email: str) -> list[ForumUser]:
         # pydiscourse's user_by_email does not encode the address ("a+b@x.org" breaks); requests does.
@@ -430,6 +446,14 @@ class DiscourseForum:
                 self._api.delete_user(user_id)
             except NotFound as exc:
                 raise AlreadyDone(str(exc), endpoint=exc.endpoint, status=exc.status) from exc
+            except Forbidden:
+                # Discourse answers 403, not 404, for a user that no longer exists (the guardian sees
+                # nil): gone means done; a 403 for a user who is still there (staff) stands.
+                try:
+                    self._api.user_by_id(user_id)
+                except NotFound:
+                    return Outcome.ALREADY_DONE
+                raise
             return Outcome.DONE
 
         return self._write("reject_user", "DELETE /admin/users/{id}", f"user:{user_id}", send)
