@@ -148,18 +148,21 @@ class _Transport:
 
 
 def retry_after(response: requests.Response) -> float:
-    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or ``extras.wait_seconds``."""
+    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date) or ``extras.wait_seconds``.
+
+    Never less than a second: Discourse counts in whole seconds and may say 0 while still refusing.
+    """
     header = response.headers.get("Retry-After", "").strip()
     if header.isdigit():
-        return float(header)
+        return max(1.0, float(header))
     if header:
         try:
-            return max(0.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
+            return max(1.0, (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds())
         except (TypeError, ValueError):
             pass  # not a date either: fall back to the body
     try:
         wait = response.json()["extras"]["wait_seconds"]
-        return float(wait)
+        return max(1.0, float(wait))
     except (ValueError, KeyError, TypeError):
         return 10.0  # the per-IP limiter answers in text/plain with no hint (FACTS.md §2)
 
@@ -408,6 +411,8 @@ class DiscourseForum:
             outcome = Outcome.ALREADY_DONE
             self._record(action, endpoint, target, outcome, exc.status, str(exc))
             return outcome
+        except RateLimited:
+            raise  # nothing reached the forum (or it refused before acting): the job runs again later
         except ForumError as exc:
             self._record(action, endpoint, target, "failed", exc.status, str(exc))
             raise
