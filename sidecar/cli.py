@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import click
 from sqlalchemy.exc import OperationalError
 
+from sidecar import embedded
 from sidecar.config import Config, ConfigError, load_config, render_masked
 from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
 from sidecar.db.schema import schema_status, upgrade
@@ -170,26 +171,41 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
 
     runtime = ctx.require_current_schema()
     config = runtime.config
+    secret = (config.forum.webhook_secret or embedded.run_secret()) if config.uses_simulator else None
+    if secret is not None:
+        runtime = embedded.with_run_secret(runtime, secret)
     app = create_app(runtime=runtime)
     host = host or config.server.host
     server = create_server(app, host=host, port=port or config.server.port, threads=config.server.threads)
     assert isinstance(server, TcpWSGIServer)  # one host and port give one TCP server
     bound_host, bound_port = server.getsockname()
+    sidecar_url = f"http://{bound_host}:{bound_port}"
+    simulated = embedded.start_embedded_forum(sidecar_url, secret) if secret is not None else None
+    work_runtime = embedded.with_forum(runtime, simulated) if simulated is not None else runtime
     stop = threading.Event()
     thread = None
     if not no_worker:
-        thread = threading.Thread(target=make_worker(runtime).run, args=(stop,), name="worker", daemon=True)
+        thread = threading.Thread(
+            target=make_worker(work_runtime).run, args=(stop,), name="worker", daemon=True
+        )
         thread.start()
-    mode = "simulator (no forum configured)" if config.uses_simulator else config.forum.url
-    address = f"{bound_host}:{bound_port}"
-    log.info("serving", extra={"address": address, "forum": mode})
-    click.echo(f"mug-sidecar listening on http://{address}", err=True)
-    with stop_on_signals(stop, raise_exit=True):
-        server.run()
-    stop.set()
-    if thread is not None:
-        thread.join(timeout=config.worker.lease_seconds)
-    runtime.engine.dispose()
+    forum_url = simulated.url if simulated is not None else config.forum.url
+    log.info(
+        "serving", extra={"address": sidecar_url, "forum": forum_url, "simulated": simulated is not None}
+    )
+    click.echo(f"mug-sidecar listening on {sidecar_url}", err=True)
+    if simulated is not None:
+        click.echo(embedded.welcome(sidecar_url, simulated), err=True)
+    try:
+        with stop_on_signals(stop, raise_exit=True):
+            server.run()
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=config.worker.lease_seconds)
+        if simulated is not None:
+            simulated.stop()
+        runtime.engine.dispose()
     click.echo("mug-sidecar stopped", err=True)
 
 

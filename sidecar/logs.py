@@ -60,3 +60,5 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
     root.setLevel(level.upper())
     # Alembic announces its dialect on every schema check; only its warnings matter here.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # werkzeug (the embedded simulator's server) logs every request at INFO on its own terms.
+    logging.getLogger("werkzeug").setLevel(max(logging.WARNING, root.level))

@@ -169,3 +169,45 @@ def test_readyz_reports_an_out_of_date_schema(tmp_path: Path) -> None:
     }
     assert client.get("/healthz").status_code == 200
     runtime.engine.dispose()
+
+
+def test_first_run_without_a_forum_wires_a_simulator_to_the_sidecar(tmp_path: Path, runtime: Runtime) -> None:
+    """The newcomer's run: no forum and no secret configured; a sign-up on the simulated forum arrives."""
+    env = {k: v for k, v in sidecar_env(runtime.config.database.url, tmp_path / "state").items()}
+    del env["MUG_FORUM_WEBHOOK_SECRET"]
+    server = serve(env)
+    try:
+        welcome = wait_for(
+            lambda: next((line for line in list(server.log) if "Api-Key:" in line), None),
+            what="the welcome text",
+        )
+        match = re.search(r"forum\s+(http://\S+)\s+\(Api-Key: (\S+)", welcome)
+        assert match is not None, welcome
+        forum_url, api_key = match.groups()
+        response = requests.post(
+            forum_url + "/users.json",
+            json={
+                "name": "Dana",
+                "email": "dana@example.org",
+                "username": "dana",
+                "password": "pw-1234567890",
+                "user_fields": {"1": "M-0150"},
+            },
+            headers={"Api-Key": api_key, "Api-Username": "system"},
+            timeout=10,
+        )
+        assert response.json()["success"] is True
+
+        def arrived() -> Delivery | None:
+            with runtime.sessions() as session:
+                return session.execute(
+                    select(Delivery).where(Delivery.event_name == "user_created")
+                ).scalar_one_or_none()
+
+        delivery = wait_for(arrived, what="user_created from the simulator")
+        assert json.loads(delivery.body)["user"]["username"] == "dana"
+        assert delivery.instance == forum_url
+        assert server.stop() == 0
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
