@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from pydiscourse import DiscourseClient
@@ -368,6 +369,13 @@ class DiscourseForum:
         # pydiscourse's user_by_email does not encode the address ("a+b@x.org" breaks); requests does.
         rows = self._api._get("/admin/users/list/all.json", email=email.strip(), show_emails="true")
         return [_user(row) for row in rows or ()]
+
+    def find_user_by_username(self, username: str) -> ForumUser | None:
+        try:
+            profile = self._api._get(f"/u/{quote(username, safe='')}.json")
+        except NotFound:
+            return None
+        return self.get_user(int(profile["user"]["id"]))
 
     def group_members(self, group: str) -> list[GroupMember]:
         members: list[GroupMember] = []

@@ -77,6 +77,14 @@ def test_get_user_has_current_state_with_emails(site: Site) -> None:
         site.forum.get_user(99_999)
 
 
+def test_find_by_username(site: Site) -> None:
+    boss = site.sim.create_user("boss", "boss@example.org", admin=True)
+    found = site.forum.find_user_by_username("boss")
+    assert found is not None
+    assert (found.id, found.admin) == (boss.id, True)
+    assert site.forum.find_user_by_username("nobody-here") is None
+
+
 def test_find_by_email_with_a_plus(site: Site) -> None:
     user = site.sim.create_user("plus", "a+b@example.org")
     site.sim.create_user("other", "ab@example.org")
