@@ -22,10 +22,15 @@ from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
 from sidecar.db.schema import schema_status, upgrade
 from sidecar.forum.actions import list_actions
 from sidecar.forum.factory import build_forum
+from sidecar.forum.port import ForumClient
 from sidecar.forum.simulator.cli import simulator
 from sidecar.jobs import inbox
+from sidecar.jobs.periodic import PeriodicJob, Scheduler
 from sidecar.jobs.worker import Worker
 from sidecar.logs import configure_logging
+from sidecar.membership.cli import members
+from sidecar.registration.cli import registrations
+from sidecar.registration.service import RegistrationService
 from sidecar.runtime import Runtime, build_runtime
 from webhooks.dispatch import make_processor
 from webhooks.handlers import build_registry
@@ -125,11 +130,26 @@ def db_status(ctx: Context) -> None:
     click.echo(schema_status(runtime.engine).describe())
 
 
+def periodic_jobs(runtime: Runtime, forum: ForumClient) -> list[PeriodicJob]:
+    def pending_registrations(cause: str) -> None:
+        service = RegistrationService(
+            sessions=runtime.sessions,
+            clock=runtime.clock,
+            config=runtime.config,
+            forum=forum.with_cause(cause),
+        )
+        service.sweep_pending(cause=cause)
+
+    every = runtime.config.registration.pending_check_minutes * 60
+    return [PeriodicJob("pending-registrations", every, pending_registrations)]
+
+
 def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
     forum = build_forum(runtime) if runtime.config.forum.url else None
     processor = make_processor(
         build_registry(), sessions=runtime.sessions, clock=runtime.clock, config=runtime.config, forum=forum
     )
+    scheduler = Scheduler(runtime.sessions, runtime.clock, periodic_jobs(runtime, forum)) if forum else None
     return Worker(
         runtime.sessions,
         processor,
@@ -137,6 +157,7 @@ def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
         clock=runtime.clock,
         metrics=runtime.metrics,
         name=name,
+        scheduler=scheduler,
     )
 
 
@@ -216,6 +237,9 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
 def worker(ctx: Context, drain: bool, name: str | None) -> None:
     """Process deliveries from the inbox until SIGTERM (or, with --drain, until none is due)."""
     runtime = ctx.require_current_schema()
+    if not runtime.config.forum.url:
+        # Handlers act on the forum: without one they would only fail and spend every attempt.
+        fail("no forum is configured (forum.url): run `mug-sidecar serve`, which brings the simulator")
     work = make_worker(runtime, name)
     if drain:
         results = work.drain()
@@ -324,6 +348,8 @@ def deliveries_rejections(ctx: Context, limit: int, as_json: bool) -> None:
 
 
 main.add_command(simulator)
+main.add_command(members)
+main.add_command(registrations)
 
 
 @main.group()

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from sidecar.membership.records import MemberStatus
+
 MASK = "********"
 MIN_WEBHOOK_SECRET_LENGTH = 12  # Discourse refuses shorter webhook secrets (FACTS.md §1).
 
@@ -107,6 +109,45 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class MembershipConfig:
+    accepted_statuses: tuple[str, ...] = setting(
+        ("active", "grace", "deferred"),
+        "Member statuses that can be eligible (of pending, active, grace, deferred; terminated never is).",
+    )
+    grace_days: int = setting(
+        30, "Days after paid_through a member stays eligible (eligible through paid_through + this)."
+    )
+    individual_memberships: bool = setting(
+        True, "Whether members without an organization (individual memberships) can be eligible."
+    )
+    import_max_ineligible_share: float = setting(
+        0.10,
+        "Largest share of existing members an import may make ineligible without --force"
+        " (a broken file must not look like a mass termination).",
+    )
+
+
+@dataclass(frozen=True)
+class RegistrationConfig:
+    member_groups: tuple[str, ...] = setting(
+        ("members",), "Forum groups an approved member is added to (the sidecar only ever removes these)."
+    )
+    ineligible: str = setting(
+        "hold", "What happens to an ineligible sign-up: hold (for staff) or reject (delete)."
+    )
+    approve_on_domain: bool = setting(
+        False, "Approve a sign-up whose email domain belongs to an active organization but matches no member."
+    )
+    member_number_field: str = setting(
+        "", "Id of the forum user field holding the member number (empty: match on email only)."
+    )
+    pending_check_minutes: float = setting(
+        15.0, "How often pending forum accounts are checked again (recovers lost webhooks)."
+    )
+    policy_version: str = setting("1", "Version of the privacy policy a sign-up consents to.")
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -114,6 +155,8 @@ class Config:
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    membership: MembershipConfig = field(default_factory=MembershipConfig)
+    registration: RegistrationConfig = field(default_factory=RegistrationConfig)
 
     @property
     def uses_simulator(self) -> bool:
@@ -309,6 +352,34 @@ def _check_rules(config: Config) -> None:
         raise ConfigError("logging.level", f"must be one of {', '.join(_LOG_LEVELS)}")
     if config.logging.format not in _LOG_FORMATS:
         raise ConfigError("logging.format", f"must be one of {', '.join(_LOG_FORMATS)}")
+    _check_membership(config.membership)
+    registration = config.registration
+    if registration.ineligible not in ("hold", "reject"):
+        raise ConfigError("registration.ineligible", "must be hold or reject")
+    if registration.pending_check_minutes <= 0:
+        raise ConfigError("registration.pending_check_minutes", "must be greater than 0")
+    if not registration.policy_version.strip():
+        raise ConfigError("registration.policy_version", "must not be empty")
+
+
+_ACCEPTABLE_STATUSES = tuple(s.value for s in MemberStatus if s is not MemberStatus.TERMINATED)
+
+
+def _check_membership(membership: MembershipConfig) -> None:
+    if not membership.accepted_statuses:
+        raise ConfigError("membership.accepted_statuses", "must name at least one status")
+    for status in membership.accepted_statuses:
+        if status == MemberStatus.TERMINATED:
+            raise ConfigError("membership.accepted_statuses", "terminated members are never eligible")
+        if status not in _ACCEPTABLE_STATUSES:
+            raise ConfigError(
+                "membership.accepted_statuses",
+                f"unknown status {status!r} (known: {', '.join(_ACCEPTABLE_STATUSES)})",
+            )
+    if membership.grace_days < 0:
+        raise ConfigError("membership.grace_days", "must not be negative")
+    if not 0 <= membership.import_max_ineligible_share <= 1:
+        raise ConfigError("membership.import_max_ineligible_share", "must be between 0 and 1")
 
 
 def render_masked(config: Config) -> str:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
     Float,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -19,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sidecar.db.types import BigId, UTCDateTime
+from sidecar.membership.records import MemberStatus, OrganizationStatus
 
 # Named constraints so Alembic migrations are stable across backends.
 NAMING = {
@@ -124,3 +129,134 @@ class RateBucket(Base):
     tokens: Mapped[float] = mapped_column(Float)
     # Seconds since the epoch: plain arithmetic on both SQLite and PostgreSQL inside one UPDATE.
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+def _one_of(column: str, values: type[enum.StrEnum]) -> str:
+    # An OR chain, not IN (...): SQLite checks an IN list through a temporary index for every inserted row,
+    # which doubled the cost of inserting 100,000 members (bench/eligibility.py); the chain is nearly free.
+    return " OR ".join(f"{column} = '{v.value}'" for v in values)
+
+
+class Organization(Base):
+    """A member organization; its status and paid-through date decide its members' dues."""
+
+    __tablename__ = "organizations"
+    __table_args__ = (CheckConstraint(_one_of("status", OrganizationStatus), name="status"),)
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    paid_through: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OrganizationDomain(Base):
+    """An email domain of an organization (lowercased); one organization per domain, looked up by it."""
+
+    __tablename__ = "organization_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("organizations.org_id", ondelete="CASCADE"), index=True
+    )
+
+
+class Member(Base):
+    """A member: of an organization, or an individual (no org_id) whose own paid_through decides dues."""
+
+    __tablename__ = "members"
+    __table_args__ = (CheckConstraint(_one_of("status", MemberStatus), name="status"),)
+
+    member_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("organizations.org_id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    paid_through: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberEmail(Base):
+    """A member's address, trimmed and lowercased: one member per address, looked up by it."""
+
+    __tablename__ = "member_emails"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    member_number: Mapped[str] = mapped_column(
+        String(64), ForeignKey("members.member_number", ondelete="CASCADE"), index=True
+    )
+
+
+class AuditEntry(Base):
+    """Who did what to whom, when: append-only (``sidecar.audit`` writes and lists, nothing updates)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_target", "target", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    target: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text)  # a JSON object
+
+
+class JobRun(Base):
+    """One slot of a periodic job, claimed by the one process whose insert went through."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Registration(Base):
+    """The sidecar's decision on one forum sign-up (the review queue reads these)."""
+
+    __tablename__ = "registrations"
+
+    forum_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    username: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    reason: Mapped[str] = mapped_column(String(60))
+    member_number: Mapped[str | None] = mapped_column(String(50))
+    suggested_org: Mapped[str | None] = mapped_column(String(50))
+    decided_by: Mapped[str] = mapped_column(String(100))  # "sidecar" or the admin who decided
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ForumLink(Base):
+    """A forum account linked to a member, and what the sidecar itself granted or imposed on it."""
+
+    __tablename__ = "forum_links"
+
+    forum_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_number: Mapped[str | None] = mapped_column(String(50), index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # JSON list of the groups the sidecar added (it only ever removes these).
+    granted_groups: Mapped[str] = mapped_column(Text, default="[]")
+    imposed_suspension: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ConsentEvent(Base):
+    """A consent given or changed (append-only; the consent capability builds on this minimal record)."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    forum_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    member_number: Mapped[str | None] = mapped_column(String(50))
+    policy_version: Mapped[str] = mapped_column(String(50))
+    purpose: Mapped[str] = mapped_column(String(50))
+    choice: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(200))

@@ -26,6 +26,7 @@ from sidecar.config import WorkerConfig
 from sidecar.db.models import DeliveryStatus
 from sidecar.jobs import inbox
 from sidecar.jobs.backoff import retry_delay
+from sidecar.jobs.periodic import Scheduler
 from sidecar.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Worker:
         metrics: Metrics,
         name: str | None = None,
         rng: random.Random | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self._sessions = sessions
         self._processor = processor
@@ -76,6 +78,7 @@ class Worker:
         self._metrics = metrics
         self.name = name or default_worker_name()
         self._rng = rng or random.Random()  # noqa: S311 - retry jitter
+        self._scheduler = scheduler
 
     def run_once(self) -> WorkerResult | None:
         """Process one due delivery; None when nothing is due."""
@@ -173,6 +176,8 @@ class Worker:
         """Work until ``stop`` is set; the delivery in hand is finished first."""
         log.info("worker started", extra={"worker": self.name})
         while not stop.is_set():
+            if self._scheduler is not None:
+                self._scheduler.run_due()
             if self.run_once() is None:
                 stop.wait(self._settings.poll_seconds)
         log.info("worker stopped", extra={"worker": self.name})

@@ -13,7 +13,9 @@ from sidecar.cli import main
 from sidecar.db.engine import make_engine
 from sidecar.db.models import Delivery, DeliveryStatus
 from sidecar.db.schema import head_revision
+from sidecar.forum.simulator import DiscourseSimulator, start_background
 from sidecar.runtime import Runtime
+from tests.forum.conftest import API_KEY
 from tests.support import headers_for, sidecar_env, user_body
 
 
@@ -77,10 +79,18 @@ def test_deliveries_list_json_retry_and_drain(
     assert isinstance(created["id"], int)
 
     code, _, err = run(env, "worker", "--drain")
+    assert code == 1
+    assert "no forum is configured" in err
+    with start_background(DiscourseSimulator(api_key=API_KEY)) as forum:
+        forum_env = {**env, "MUG_FORUM_URL": forum.url, "MUG_FORUM_API_KEY": API_KEY}
+        code, _, err = run(forum_env, "worker", "--drain")
     assert code == 0
     assert "processed 2 deliveries" in err
     code, out, _ = run(env, "deliveries", "list", "--status", "ignored", "--json")
-    assert sorted(d["event"] for d in json.loads(out)) == ["ping", "user_created"]
+    assert [d["event"] for d in json.loads(out)] == ["ping"]
+    # The sign-up names a forum account that does not exist (any more): nothing to decide, done.
+    code, out, _ = run(env, "deliveries", "list", "--status", "done", "--json")
+    assert [d["event"] for d in json.loads(out)] == ["user_created"]
     assert json.loads(run(env, "deliveries", "list", "--status", "received", "--json")[1]) == []
 
     code, out, _ = run(env, "deliveries", "retry", str(created["id"]))
