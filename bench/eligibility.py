@@ -24,14 +24,13 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-from sqlalchemy.engine import make_url
+import scratch_db
+from scratch_db import BenchError
 
 from sidecar.db.engine import make_engine, make_sessions
 from sidecar.db.schema import upgrade
@@ -50,10 +49,6 @@ TARGET_PEAK_MB = 300.0  # the whole process: generation, both imports, eligibili
 AS_OF = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RULES = MembershipRules()
-
-
-class BenchError(Exception):
-    """The benchmark could not run (a database could not be created, ...)."""
 
 
 # --- data -------------------------------------------------------------------------------------------------
@@ -126,22 +121,8 @@ def write_files(directory: Path, organization_count: int, member_count: int, see
 # --- databases --------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server of ``server_url`` for this run, dropped afterwards."""
-    server = make_url(server_url)
-    conninfo = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"mug_bench_eligibility_{os.getpid()}"
-    try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as exc:
-        raise BenchError(f"cannot create database {name} on {server.render_as_string()}: {exc}") from exc
-    try:
-        yield server.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def postgres_database(server_url: str) -> AbstractContextManager[str]:
+    return scratch_db.postgres_database(server_url, f"mug_bench_eligibility_{os.getpid()}")
 
 
 # --- measuring --------------------------------------------------------------------------------------------

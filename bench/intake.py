@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,8 @@ from typing import Any
 
 import psycopg
 import requests
-from psycopg import sql
+import scratch_db
+from scratch_db import BenchError
 from sqlalchemy import create_engine, func, select, table
 from sqlalchemy.engine import make_url
 
@@ -70,10 +71,6 @@ _ISSUE_MARKERS = (
     '"level": "error"',
     '"level": "warn',
 )
-
-
-class BenchError(Exception):
-    """The benchmark could not run (a server would not start, the database is unreachable, ...)."""
 
 
 # --- payloads ---------------------------------------------------------------------------------------------
@@ -575,22 +572,9 @@ def sqlite_database(workdir: Path) -> Iterator[str]:
     yield f"sqlite:///{workdir / 'bench.db'}"
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
     """A fresh database on the admin URL's server for this run, dropped afterwards."""
-    admin = make_url(admin_url)
-    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"mug_bench_{os.getpid()}"
-    try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as exc:
-        raise BenchError(f"cannot create database {name} on {admin.render_as_string()}: {exc}") from exc
-    try:
-        yield admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return scratch_db.postgres_database(admin_url, f"mug_bench_{os.getpid()}")
 
 
 def server_env(database_url: str, state_dir: Path, secret: str) -> dict[str, str]:
