@@ -202,6 +202,8 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
     bound_host, bound_port = server.getsockname()
     sidecar_url = f"http://{bound_host}:{bound_port}"
     simulated = embedded.start_embedded_forum(sidecar_url, secret) if secret is not None else None
+    if simulated is not None:
+        embedded.seed_membership(runtime)
     work_runtime = embedded.with_forum(runtime, simulated) if simulated is not None else runtime
     stop = threading.Event()
     thread = None

@@ -11,11 +11,20 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
 
+from sqlalchemy import func, select
+
+from sidecar.db.models import Member
 from sidecar.forum.simulator import RunningSimulator, simulator_from_seed, start_background
+from sidecar.membership.eligibility import MembershipRules
+from sidecar.membership.importing import import_membership
+from sidecar.membership.source import CsvSource
 from sidecar.runtime import Runtime
 
 DEMO_SEED = "demo"
+DEMO_DATA = Path(str(files("sidecar.demo")))
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,36 @@ def start_embedded_forum(sidecar_url: str, webhook_secret: str, *, seed: str = D
     return EmbeddedForum(running=start_background(sim), api_key=api_key, webhook_secret=webhook_secret)
 
 
+def seed_membership(runtime: Runtime) -> int:
+    """Import the demo membership behind the demo forum, once, into an empty membership database.
+
+    Returns the number of members imported (0 when the database already holds members: real data is never
+    touched). The import is audited like any other, under the actor ``demo``.
+    """
+    with runtime.sessions() as session:
+        if session.execute(select(func.count()).select_from(Member)).scalar_one():
+            return 0
+    batch = CsvSource(organizations=DEMO_DATA / "organizations.csv", members=DEMO_DATA / "members.csv").read()
+    settings = runtime.config.membership
+    rules = MembershipRules.from_settings(
+        accepted_statuses=settings.accepted_statuses,
+        grace_days=settings.grace_days,
+        individual_memberships=settings.individual_memberships,
+    )
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        report = import_membership(
+            session,
+            batch,
+            rules=rules,
+            today=now.date(),
+            now=now,
+            actor="demo",
+            max_ineligible_share=settings.import_max_ineligible_share,
+        )
+    return len(report.plan.new_members)
+
+
 def with_forum(runtime: Runtime, forum: EmbeddedForum) -> Runtime:
     """The runtime the worker uses: the same database and metrics, the simulator as its forum."""
     settings = dataclasses.replace(
@@ -72,12 +111,15 @@ No forum is configured, so a simulated Discourse (seeded with a demo forum) runs
   webhooks  signed with a secret made for this run, sent to {sidecar_url}/webhooks/discourse
 
 Try it:
-  # a new forum sign-up: the simulator sends user_created to the sidecar
+  # Dana (member M-0300 in the demo membership) signs up with a confirmed email: the sidecar approves her
+  # and adds her to "members"; Erin, waiting in the demo forum, is approved by the pending-account check
   curl -s -X POST {forum.url}/users.json \\
        -H 'Api-Key: {key}' -H 'Api-Username: system' -H 'Content-Type: application/json' \\
-       -d '{{"name": "Dana", "email": "dana@example.org", "username": "dana", "password": "pw-1234567890", "user_fields": {{"1": "M-0150"}}}}'
+       -d '{{"name": "Dana", "email": "dana@example.org", "username": "dana", "password": "pw-1234567890", "active": true, "user_fields": {{"1": "M-0300"}}}}'
   mug-sidecar deliveries list            # what the forum sent and what became of it
   mug-sidecar forum actions              # what the sidecar did to the forum
+  mug-sidecar registrations list         # the sign-ups and what was decided
+  mug-sidecar members show M-0300        # a member and their eligibility today
   curl -s '{forum.url}/admin/users/list/active.json?show_emails=true' \\
        -H 'Api-Key: {key}' -H 'Api-Username: system'
   curl -s {sidecar_url}/metrics | grep '^mug_'
