@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from sidecar.app import create_app
 from sidecar.config import load_config
-from sidecar.db.models import Delivery, DeliveryStatus
+from sidecar.db.models import Delivery, DeliveryStatus, Registration
 from sidecar.runtime import Runtime, build_runtime
 from tests.integration.polling import wait_for
 from tests.support import SECRET, headers_for, sidecar_env, user_body
@@ -192,7 +192,8 @@ def test_first_run_without_a_forum_wires_a_simulator_to_the_sidecar(tmp_path: Pa
                 "email": "dana@example.org",
                 "username": "dana",
                 "password": "pw-1234567890",
-                "user_fields": {"1": "M-0150"},
+                "active": True,
+                "user_fields": {"1": "M-0300"},
             },
             headers={"Api-Key": api_key, "Api-Username": "system"},
             timeout=10,
@@ -208,6 +209,24 @@ def test_first_run_without_a_forum_wires_a_simulator_to_the_sidecar(tmp_path: Pa
         delivery = wait_for(arrived, what="user_created from the simulator")
         assert json.loads(delivery.body)["user"]["username"] == "dana"
         assert delivery.instance == forum_url
+
+        # Dana is member M-0300 of the demo membership seeded for the first run: approved, in "members".
+        def decided(username: str) -> str | None:
+            with runtime.sessions() as session:
+                return session.execute(
+                    select(Registration.status).where(Registration.username == username)
+                ).scalar_one_or_none()
+
+        wait_for(lambda: decided("dana") == "approved", what="dana's approval")
+        # Erin waits in the demo forum (confirmed, unapproved): the pending-account check approves her.
+        wait_for(lambda: decided("erin") == "approved", what="erin's approval by the periodic check")
+        profile = requests.get(
+            f"{forum_url}/admin/users/list/active.json",
+            params={"filter": "dana"},
+            headers={"Api-Key": api_key, "Api-Username": "system"},
+            timeout=10,
+        ).json()
+        assert [u["approved"] for u in profile if u["username"] == "dana"] == [True]
         assert server.stop() == 0
     finally:
         if server.process.poll() is None:
