@@ -7,7 +7,6 @@ response hook records each exchange, and pointed at the simulator's base URL wit
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -17,13 +16,11 @@ from openapi_core import OpenAPI
 
 from sidecar.clock import FixedClock
 from sidecar.config import Config
-from sidecar.forum.actions import ActionLog
-from sidecar.forum.discourse import DiscourseForum, Sleeper
-from sidecar.forum.ratelimit import Budget, SharedTokenBucket
+from sidecar.forum.discourse import DiscourseForum
 from sidecar.forum.simulator import DiscourseSimulator
 from sidecar.runtime import Runtime
 from tests.contract.spec import Recorder, openapi_for
-from tests.forum.conftest import ClockSleeper
+from tests.forum.conftest import ClockSleeper, make_forum
 
 SIM_API_KEY = "contract-test-api-key-0123456789"
 SIM_BASE_URL = "http://forum.test"
@@ -63,24 +60,16 @@ def adapter(
     recorder: Recorder,
     mocked_sim: responses.RequestsMock,
 ) -> DiscourseForum:
-    settings = dataclasses.replace(
-        config.forum,
+    return make_forum(
+        runtime,
+        config,
+        clock,
+        ClockSleeper(clock),
+        session=recorder.attach(requests.Session()),
+        cause="contract",
         url=sim.base_url,
         api_key=SIM_API_KEY,
         api_username="system",
         rate_limit=10_000,
         rate_burst=1_000,
-    )
-    assert settings.url.rstrip("/") == sim.base_url
-    budget = Budget(
-        limit=settings.rate_limit, window_seconds=settings.rate_window_seconds, burst=settings.rate_burst
-    )
-    return DiscourseForum(
-        settings,
-        bucket=SharedTokenBucket(runtime.sessions, clock, budget),
-        actions=ActionLog(runtime.sessions, clock),
-        metrics=runtime.metrics,
-        sleeper=Sleeper(ClockSleeper(clock)),
-        session=recorder.attach(requests.Session()),
-        cause="contract",
     )

@@ -6,13 +6,15 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
+import requests
 import responses
 
 from sidecar.clock import FixedClock
 from sidecar.config import Config
 from sidecar.forum.actions import ActionLog
 from sidecar.forum.discourse import DiscourseForum, Sleeper
-from sidecar.forum.ratelimit import Budget, SharedTokenBucket
+from sidecar.forum.factory import budget_of
+from sidecar.forum.ratelimit import SharedTokenBucket
 from sidecar.runtime import Runtime
 
 FORUM = "http://forum.test"
@@ -43,19 +45,25 @@ def sleeper(clock: FixedClock) -> ClockSleeper:
 
 
 def make_forum(
-    runtime: Runtime, config: Config, clock: FixedClock, sleeper: ClockSleeper, **forum: object
+    runtime: Runtime,
+    config: Config,
+    clock: FixedClock,
+    sleeper: ClockSleeper,
+    *,
+    session: requests.Session | None = None,
+    cause: str = "test",
+    **forum: object,
 ) -> DiscourseForum:
+    """The adapter on the test's database and clock; ``forum`` overrides ForumConfig fields."""
     settings = dataclasses.replace(config.forum, **forum)  # type: ignore[arg-type]
-    budget = Budget(
-        limit=settings.rate_limit, window_seconds=settings.rate_window_seconds, burst=settings.rate_burst
-    )
     return DiscourseForum(
         settings,
-        bucket=SharedTokenBucket(runtime.sessions, clock, budget),
+        bucket=SharedTokenBucket(runtime.sessions, clock, budget_of(settings)),
         actions=ActionLog(runtime.sessions, clock),
         metrics=runtime.metrics,
         sleeper=Sleeper(sleeper),
-        cause="test",
+        session=session,
+        cause=cause,
     )
 
 
