@@ -6,17 +6,17 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError
 
 from sidecar import embedded
+from sidecar.cli_exit import fail
 from sidecar.config import Config, ConfigError, load_config, render_masked
 from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
 from sidecar.db.schema import schema_status, upgrade
@@ -36,11 +36,6 @@ from webhooks.dispatch import make_processor
 from webhooks.handlers import build_registry
 
 log = logging.getLogger(__name__)
-
-
-def fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 class Context:

@@ -11,15 +11,15 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.exc import IntegrityError
 
 from sidecar import audit
+from sidecar.cli_exit import fail
 from sidecar.membership import repository
 from sidecar.membership.collector import paused_collector
 from sidecar.membership.eligibility import Eligibility, MembershipRules, decide
@@ -36,11 +36,6 @@ if TYPE_CHECKING:
 
 SHOW_ACTION = "members.show"
 CHANGES_SHOWN = 50  # eligibility changes listed in the text report; --json lists them all
-
-
-def fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 def default_actor() -> str:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import click
 from sqlalchemy import select
 
+from sidecar.cli_exit import fail
 from sidecar.db.models import Registration
 from sidecar.forum.factory import ForumNotConfigured, build_forum
 from sidecar.forum.port import ForumError
-from sidecar.membership.cli import fail
 from sidecar.registration.service import RegistrationService, ReviewRefused
 
 if TYPE_CHECKING:
