@@ -96,8 +96,7 @@ class RegistrationService:
         except NotFound:
             self._forget(forum_user_id, cause)
             return None
-        applicant = self._applicant(user)
-        decision = self._decide(applicant)
+        decision = self._staff_approval(user) or self._decide(self._applicant(user))
         if decision.verdict == Verdict.APPROVE:
             self._approve(user)
         if decision.verdict in (Verdict.APPROVE, Verdict.LINK_APPROVED):
@@ -110,6 +109,17 @@ class RegistrationService:
                 extra={"forum_user_id": user.id, "reason": decision.reason},
             )
         return self._store(user, decision, actor=SIDECAR, cause=cause)
+
+    def _staff_approval(self, user: ForumUser) -> Decision | None:
+        """A staff approval of an account the forum shows approved stands: re-deciding it from the data would
+        call it a mismatch (staff approve exactly what the data could not), e.g. on its own user_approved."""
+        if not user.approved:
+            return None
+        with self._sessions() as session:
+            row = session.get(Registration, user.id)
+            if row is None or row.decided_by == SIDECAR or row.status != RegistrationStatus.APPROVED:
+                return None
+            return Decision(Verdict.LINK_APPROVED, row.reason, row.member_number, row.suggested_org)
 
     def sweep_pending(self, *, cause: str) -> int:
         """Evaluate every account the forum holds as pending that the sidecar has not settled.
@@ -131,11 +141,14 @@ class RegistrationService:
                     )
                 ).scalars()
             )
+        # The whole list first: each approval takes an account off it, so paging while approving would
+        # shift every later page and skip the accounts at its start.
+        pending = [u.id for u in self._forum.iter_users("pending")]
         count = 0
-        for user in self._forum.iter_users("pending"):
-            if user.id <= 0 or user.id in settled:
+        for user_id in pending:
+            if user_id <= 0 or user_id in settled:
                 continue  # ids below 1 are Discourse's own system accounts
-            self.evaluate(user.id, cause=cause)
+            self.evaluate(user_id, cause=cause)
             count += 1
         return count
 
@@ -151,9 +164,10 @@ class RegistrationService:
             user = self._forum.get_user(forum_user_id)
         except NotFound:
             raise ReviewRefused(f"forum user {forum_user_id} does not exist (any more)") from None
-        self._approve(user)
         cause = f"staff:{actor}"
-        self._grant(user, member.member_number, cause)
+        forum = self._forum.with_cause(cause)  # the forum-action log says who decided
+        self._approve(user, forum)
+        self._grant(user, member.member_number, cause, forum)
         decision = Decision(Verdict.APPROVE, "approved_by_staff", member.member_number)
         return self._store(user, decision, actor=actor, cause=cause)
 
@@ -169,9 +183,10 @@ class RegistrationService:
             raise ReviewRefused(
                 f"{user.username} is approved already: that is the termination sweep's business"
             )
-        self._forum.reject_user(user.id)
+        cause = f"staff:{actor}"
+        self._forum.with_cause(cause).reject_user(user.id)
         decision = Decision(Verdict.REJECT, reason.strip()[:60])
-        return self._store(user, decision, actor=actor, cause=f"staff:{actor}")
+        return self._store(user, decision, actor=actor, cause=cause)
 
     def _require_admin(self, actor: str) -> None:
         user = self._forum.find_user_by_username(actor)
@@ -226,24 +241,40 @@ class RegistrationService:
         result = eligibility(member, organization, self._membership, today)
         return Candidate(member.member_number, frozenset(member.emails), result.eligible, result.reason.value)
 
-    def _approve(self, user: ForumUser) -> None:
+    def _approve(self, user: ForumUser, forum: ForumClient | None = None) -> None:
         if user.approved is None or user.approved:
             return  # approved already, or the forum does not ask for approval (must_approve_users off)
+        forum = forum or self._forum
         try:
-            self._forum.approve_user(user.id)
+            forum.approve_user(user.id)
         except Forbidden:
             # 403 unless active and unapproved: re-read to tell "approved meanwhile" from a refusal.
-            if not self._forum.get_user(user.id).approved:
+            if not forum.get_user(user.id).approved:
                 raise
 
-    def _grant(self, user: ForumUser, member_number: str | None, cause: str) -> None:
-        """Add the member groups the account lacks, and remember which ones the sidecar granted."""
+    def _grant(
+        self, user: ForumUser, member_number: str | None, cause: str, forum: ForumClient | None = None
+    ) -> None:
+        """Add the member groups the account lacks, and remember which ones the sidecar granted.
+
+        What was granted is remembered even when a later group fails: the next run finds those groups
+        present and would otherwise never know the sidecar added them (and so never remove them).
+        """
+        forum = forum or self._forum
         present = {g.name for g in user.groups}
-        granted = []
-        for group in self._config.registration.member_groups:
-            if group not in present:
-                self._forum.add_group_members(group, [user.username])
-                granted.append(group)
+        granted: list[str] = []
+        try:
+            for group in self._config.registration.member_groups:
+                if group not in present:
+                    forum.add_group_members(group, [user.username])
+                    granted.append(group)
+        except Exception:
+            if granted:
+                self._link(user, member_number, granted, cause)
+            raise
+        self._link(user, member_number, granted, cause)
+
+    def _link(self, user: ForumUser, member_number: str | None, granted: list[str], cause: str) -> None:
         now = self._clock.now()
         with self._sessions.begin() as session:
             link = session.get(ForumLink, user.id)
@@ -310,7 +341,8 @@ class RegistrationService:
     def _forget(self, forum_user_id: int, cause: str) -> None:
         with self._sessions.begin() as session:
             row = session.get(Registration, forum_user_id)
-            if row is not None and row.status != RegistrationStatus.GONE:
+            # A refused account is meant to be gone: a late event for it must not hide who refused it and why.
+            if row is not None and row.status not in (RegistrationStatus.GONE, RegistrationStatus.REJECTED):
                 row.status = RegistrationStatus.GONE
                 row.decided_at = self._clock.now()
                 audit.record(

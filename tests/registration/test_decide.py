@@ -93,6 +93,8 @@ def test_a_domain_match_is_evidence_for_staff_not_an_approval() -> None:
 def test_a_member_number_counts_only_with_a_matching_email() -> None:
     a = applicant(member_number="M-3")
     assert run(a, by_number=OTHER) == Decision(Verdict.HOLD, "member_number_email_mismatch", "M-3")
+    approved = applicant(member_number="M-3", approved=True)
+    assert run(approved, by_number=OTHER) == Decision(Verdict.MISMATCH, "member_number_email_mismatch", "M-3")
     assert run(applicant(member_number="M-1"), by_number=ERIN) == Decision(
         Verdict.APPROVE, "eligible_member", "M-1"
     )
