@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
@@ -177,7 +178,11 @@ class Worker:
         log.info("worker started", extra={"worker": self.name})
         while not stop.is_set():
             if self._scheduler is not None:
-                self._scheduler.run_due()
+                try:
+                    self._scheduler.run_due()
+                except SQLAlchemyError:
+                    # The database hiccupped while claiming a slot: deliveries and the next slot go on.
+                    log.exception("periodic jobs could not be scheduled", extra={"worker": self.name})
             if self.run_once() is None:
                 stop.wait(self._settings.poll_seconds)
         log.info("worker stopped", extra={"worker": self.name})

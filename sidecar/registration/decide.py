@@ -97,9 +97,8 @@ def decide(
     member = by_email
     if applicant.member_number and by_number is not None:
         if not (by_number.emails & applicant.emails):
-            return Decision(
-                Verdict.HOLD, "member_number_email_mismatch", member_number=by_number.member_number
-            )
+            verdict = Verdict.MISMATCH if applicant.approved else Verdict.HOLD
+            return Decision(verdict, "member_number_email_mismatch", member_number=by_number.member_number)
         member = by_number
     # An unknown number falls back to the emails (a typo must not cost an eligible member the approval).
 

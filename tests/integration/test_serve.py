@@ -108,8 +108,14 @@ def test_serve_stores_processes_and_stops_on_sigterm(served: Served, runtime: Ru
     # The embedded worker picks it up and asks the (simulated) forum about the account: there is no
     # such user on it, so there is nothing to decide and the delivery is done.
     wait_for(lambda: status() == DeliveryStatus.DONE, what="the embedded worker")
-    metrics = requests.get(served.url + "/metrics", timeout=10).text
-    assert 'mug_deliveries_processed_total{outcome="done"} 1.0' in metrics
+    # The counter moves just after the outcome is committed: poll for it rather than race it.
+    wait_for(
+        lambda: (
+            'mug_deliveries_processed_total{outcome="done"} 1.0'
+            in requests.get(served.url + "/metrics", timeout=10).text
+        ),
+        what="the processed counter",
+    )
     assert served.stop() == 0
     assert "mug-sidecar stopped" in "".join(served.log)
     with pytest.raises(requests.ConnectionError):
