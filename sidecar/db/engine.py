@@ -6,7 +6,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Insert, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,6 +70,13 @@ def make_engine(url: str) -> Engine:
     event.listen(engine, "reset", lambda _dbapi, record, _state: _release(record.info))
 
     return engine
+
+
+def insert_or_ignore(dialect_name: str, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` on either backend: a duplicate key is an answer, not an error."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

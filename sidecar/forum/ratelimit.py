@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
-from sidecar.db.models import RateBucket
+from sidecar.db.engine import insert_or_ignore
+from sidecar.db.models import Base, RateBucket
 
 # Timestamps are floats near 1.8e9 and clocks tick in microseconds: a token this close to whole is whole,
 # and no wait is shorter than a millisecond (else a caller could spin on waits its clock cannot advance).
@@ -99,9 +99,9 @@ class SharedTokenBucket:
             )
 
     def _ensure_row(self, session: Session, now: float) -> None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        table = Base.metadata.tables[RateBucket.__tablename__]
         session.execute(
-            dialect.insert(RateBucket)
-            .values(name=self.name, tokens=float(self.budget.burst), updated_at=now)
-            .on_conflict_do_nothing()
+            insert_or_ignore(session.get_bind().dialect.name, table).values(
+                name=self.name, tokens=float(self.budget.burst), updated_at=now
+            )
         )

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Insert, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from sidecar.db.engine import insert_or_ignore
 from sidecar.db.models import Base, Delivery, DeliveryStatus, WebhookRejection
 
 MAX_ERROR_LENGTH = 2000
@@ -74,9 +74,7 @@ def dedupe_key(instance: str, event_name: str, body: bytes) -> str:
 def _insert_once(dialect_name: str) -> Insert:
     """Built once per dialect: constructing the statement per request cost more than executing it."""
     table = Base.metadata.tables[Delivery.__tablename__]
-    if dialect_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing().returning(table.c.id)
-    return sqlite.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return insert_or_ignore(dialect_name, table).returning(table.c.id)
 
 
 def store(conn: Connection, incoming: IncomingDelivery) -> StoreResult:

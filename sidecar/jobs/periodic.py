@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
-from sidecar.db.models import JobRun
+from sidecar.db.engine import insert_or_ignore
+from sidecar.db.models import Base, JobRun
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,11 @@ class Scheduler:
 
     def _claim(self, job: str, slot: int) -> bool:
         with self._sessions.begin() as session:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            table = Base.metadata.tables[JobRun.__tablename__]
             inserted = session.execute(
-                dialect.insert(JobRun)
+                insert_or_ignore(session.get_bind().dialect.name, table)
                 .values(job=job, slot=slot, status="running", started_at=self._clock.now())
-                .on_conflict_do_nothing()
-                .returning(JobRun.job)
+                .returning(table.c.job)
             ).scalar_one_or_none()
         return inserted is not None
 

@@ -21,7 +21,7 @@ from sidecar.config import Config
 from sidecar.db.models import ConsentEvent, ForumLink, Registration
 from sidecar.forum.port import Forbidden, ForumClient, ForumUser, NotFound
 from sidecar.membership import repository
-from sidecar.membership.addresses import domain_of, normalize_email
+from sidecar.membership.addresses import normalize_email
 from sidecar.membership.eligibility import MembershipRules
 from sidecar.membership.eligibility import decide as eligibility
 from sidecar.membership.records import MemberRecord, OrganizationStatus
@@ -224,7 +224,7 @@ class RegistrationService:
                 by_number = self._candidate(session, found, today) if found is not None else None
             domain_org = None
             for email in sorted(applicant.emails):
-                org = repository.find_organization_by_domain(session, domain_of(email))
+                org = repository.find_organization_for_email(session, email)
                 if org is not None and org.status == OrganizationStatus.ACTIVE:
                     domain_org = org.org_id
                     break
