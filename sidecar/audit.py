@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sidecar.db.models import AuditEntry
@@ -46,6 +46,28 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_many(
+    session: Session, entries: Sequence[tuple[str, str, str, Mapping[str, Any]]], *, at: datetime
+) -> int:
+    """Add many entries at once (one executemany): ``(actor, action, target, details)`` each. The caller
+    commits; the count is returned. For sweeps and imports that change many records in one step."""
+    if at.tzinfo is None:
+        raise ValueError("audit entries need a timezone-aware time")
+    rows = [
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "details": json.dumps(dict(details), sort_keys=True, separators=(",", ":")),
+        }
+        for actor, action, target, details in entries
+    ]
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+    return len(rows)
 
 
 def details_of(entry: AuditEntry) -> dict[str, Any]:

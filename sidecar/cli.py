@@ -32,6 +32,8 @@ from sidecar.membership.cli import members
 from sidecar.registration.cli import registrations
 from sidecar.registration.service import RegistrationService
 from sidecar.runtime import Runtime, build_runtime
+from sidecar.termination.cli import deferrals, terminations
+from sidecar.termination.sweeps import TerminationService
 from webhooks.dispatch import make_processor
 from webhooks.handlers import build_registry
 
@@ -135,8 +137,27 @@ def periodic_jobs(runtime: Runtime, forum: ForumClient) -> list[PeriodicJob]:
         )
         service.sweep_pending(cause=cause)
 
+    def terminations(cause: str) -> TerminationService:
+        return TerminationService(
+            sessions=runtime.sessions,
+            clock=runtime.clock,
+            config=runtime.config,
+            forum=forum.with_cause(cause),
+        )
+
+    def daily_sweep(cause: str) -> None:
+        terminations(cause).sweep(cause=cause)
+
+    def sweep_follow_up(cause: str) -> None:
+        # Unfinished forum actions of earlier sweeps, and sweeps an import or a deferral asked for.
+        terminations(cause).run_requested(cause=cause)
+
     every = runtime.config.registration.pending_check_minutes * 60
-    return [PeriodicJob("pending-registrations", every, pending_registrations)]
+    return [
+        PeriodicJob("pending-registrations", every, pending_registrations),
+        PeriodicJob("termination-sweep", 24 * 3600, daily_sweep),
+        PeriodicJob("termination-follow-up", runtime.config.termination.resume_minutes * 60, sweep_follow_up),
+    ]
 
 
 def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
@@ -347,6 +368,8 @@ def deliveries_rejections(ctx: Context, limit: int, as_json: bool) -> None:
 main.add_command(simulator)
 main.add_command(members)
 main.add_command(registrations)
+main.add_command(terminations)
+main.add_command(deferrals)
 
 
 @main.group()

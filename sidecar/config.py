@@ -13,6 +13,8 @@ the wrong type and missing secrets are errors that name the dotted key.
 from __future__ import annotations
 
 import dataclasses
+import json
+import string
 import tomllib
 import types
 import typing
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from sidecar.forum.port import MAX_SUSPEND_REASON
 from sidecar.membership.records import MemberStatus
 
 MASK = "********"
@@ -147,6 +150,58 @@ class RegistrationConfig:
     policy_version: str = setting("1", "Version of the privacy policy a sign-up consents to.")
 
 
+DEFAULT_SUSPEND_MESSAGE = """Hello {username},
+
+Your account on the MUG forum has been suspended because {why}. Forum access is a benefit of membership in
+the Mitel User Group.
+
+To renew, contact the MUG membership office (or your organization's membership contact). Once the
+membership is in good standing again, your account is restored automatically, with its groups.
+
+MUG membership"""
+
+DEFAULT_GRACE_MESSAGE = """Hello {username},
+
+Our records show that {why}. You keep full access to the forum until {grace_ends}; after that day the
+account is suspended until the membership is renewed.
+
+To renew, contact the MUG membership office (or your organization's membership contact). If you have paid
+already, thank you: nothing else is needed, and this message can be ignored.
+
+MUG membership"""
+
+
+@dataclass(frozen=True)
+class TerminationConfig:
+    board_group: str = setting("board", "Forum group whose members are the Board (they approve deferrals).")
+    deferral_approvals: int = setting(
+        2, "Distinct Board members who must approve a deferral before it takes effect."
+    )
+    max_deferral_days: int = setting(180, "Longest a deferral may run, in days from the day it is requested.")
+    max_share: float = setting(
+        0.10, "Largest share of active members one sweep may terminate without --force."
+    )
+    max_count: int = setting(100, "Most members one sweep may terminate without --force.")
+    suspend_reason: str = setting(
+        "Membership ended", "Reason shown on the suspended forum account (neutral; at most 300 characters)."
+    )
+    suspend_message: str = setting(
+        DEFAULT_SUSPEND_MESSAGE,
+        "Emailed with the suspension; placeholders {username} and {why} (why the membership ended).",
+    )
+    grace_message_title: str = setting(
+        "Your MUG membership dues are overdue", "Title of the private message sent when grace begins."
+    )
+    grace_message: str = setting(
+        DEFAULT_GRACE_MESSAGE,
+        "Private message sent when grace begins (empty: none); placeholders {username}, {why}, {grace_ends}.",
+    )
+    resume_minutes: float = setting(
+        1.0,
+        "How often the worker finishes an interrupted sweep or runs one an import or a deferral asked for.",
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
@@ -157,6 +212,7 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     membership: MembershipConfig = field(default_factory=MembershipConfig)
     registration: RegistrationConfig = field(default_factory=RegistrationConfig)
+    termination: TerminationConfig = field(default_factory=TerminationConfig)
 
     @property
     def uses_simulator(self) -> bool:
@@ -360,6 +416,47 @@ def _check_rules(config: Config) -> None:
         raise ConfigError("registration.pending_check_minutes", "must be greater than 0")
     if not registration.policy_version.strip():
         raise ConfigError("registration.policy_version", "must not be empty")
+    _check_termination(config.termination)
+
+
+_SUSPEND_PLACEHOLDERS = frozenset({"username", "why"})
+_GRACE_PLACEHOLDERS = frozenset({"username", "why", "grace_ends"})
+
+
+def _check_template(key: str, text: str, allowed: frozenset[str]) -> None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise ConfigError(
+            key, f"is not a valid template ({exc}); write a literal brace as {{{{ or }}}}"
+        ) from None
+    unknown = sorted(names - allowed)
+    if unknown:
+        raise ConfigError(key, f"unknown placeholder {{{unknown[0]}}} (known: {', '.join(sorted(allowed))})")
+
+
+def _check_termination(termination: TerminationConfig) -> None:
+    if not termination.board_group.strip():
+        raise ConfigError("termination.board_group", "must name a forum group")
+    if termination.deferral_approvals < 1:
+        raise ConfigError("termination.deferral_approvals", "must be at least 1")
+    if termination.max_deferral_days < 1:
+        raise ConfigError("termination.max_deferral_days", "must be at least 1")
+    if not 0 <= termination.max_share <= 1:
+        raise ConfigError("termination.max_share", "must be between 0 and 1")
+    if termination.max_count < 0:
+        raise ConfigError("termination.max_count", "must not be negative")
+    reason = termination.suspend_reason.strip()
+    if not reason or len(reason) > MAX_SUSPEND_REASON:
+        raise ConfigError(
+            "termination.suspend_reason", f"must be between 1 and {MAX_SUSPEND_REASON} characters"
+        )
+    _check_template("termination.suspend_message", termination.suspend_message, _SUSPEND_PLACEHOLDERS)
+    _check_template("termination.grace_message", termination.grace_message, _GRACE_PLACEHOLDERS)
+    if termination.grace_message.strip() and not termination.grace_message_title.strip():
+        raise ConfigError("termination.grace_message_title", "must not be empty while grace_message is set")
+    if termination.resume_minutes <= 0:
+        raise ConfigError("termination.resume_minutes", "must be greater than 0")
 
 
 _ACCEPTABLE_STATUSES = tuple(s.value for s in MemberStatus if s is not MemberStatus.TERMINATED)
@@ -405,8 +502,8 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    # A JSON string is a TOML basic string: quotes, backslashes and newlines escaped the same way.
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def documented_keys() -> dict[str, str]:

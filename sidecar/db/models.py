@@ -245,6 +245,8 @@ class ForumLink(Base):
     # JSON list of the groups the sidecar added (it only ever removes these).
     granted_groups: Mapped[str] = mapped_column(Text, default="[]")
     imposed_suspension: Mapped[bool] = mapped_column(Boolean, default=False)
+    # JSON list of the granted groups a termination took away: what a reinstatement gives back.
+    withheld_groups: Mapped[str] = mapped_column(Text, default="[]")
 
 
 class ConsentEvent(Base):
@@ -260,3 +262,112 @@ class ConsentEvent(Base):
     purpose: Mapped[str] = mapped_column(String(50))
     choice: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(200))
+
+
+class Standing(Base):
+    """A member's standing on the forum as the termination sweep last recorded it.
+
+    Kept apart from ``members.status`` (the association's own record, which imports overwrite): this is the
+    lifecycle the sidecar enforces, ``pending → active → grace → terminated`` plus ``deferred``. No row
+    means the sweep has not met the member yet. The row outlives a member removed from the database, so
+    the removal can end the membership.
+    """
+
+    __tablename__ = "standings"
+    __table_args__ = (CheckConstraint(_one_of("state", MemberStatus), name="state"),)
+
+    member_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(String(60))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    deferral_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Deferral(Base):
+    """A Board deferral of the termination of one member, or of every member of one organization."""
+
+    __tablename__ = "deferrals"
+    __table_args__ = (
+        CheckConstraint("(member_number IS NULL) <> (org_id IS NULL)", name="one_target"),
+        Index("ix_deferrals_open", "revoked_at", "until"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_number: Mapped[str | None] = mapped_column(String(64))
+    org_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    resolution: Mapped[str] = mapped_column(String(200))
+    until: Mapped[date] = mapped_column(Date)  # in effect through this day (UTC)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when enough Board members approved
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DeferralApproval(Base):
+    """One Board member's approval of a deferral (one per member: approvals are counted by distinct name)."""
+
+    __tablename__ = "deferral_approvals"
+
+    deferral_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("deferrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)  # lowercased
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SweepStatus(enum.StrEnum):
+    REQUESTED = "requested"  # an import or a deferral asked for a sweep; the worker runs it
+    RUNNING = "running"  # planned and recorded; its steps are being (or will be) carried out
+    DONE = "done"
+    BLOCKED = "blocked"  # over a limit: nothing was done
+    SUPERSEDED = "superseded"  # a request another sweep answered
+
+
+class Sweep(Base):
+    """One termination sweep: its plan is recorded before any forum call, so an interrupted one resumes."""
+
+    __tablename__ = "sweeps"
+    __table_args__ = (Index("ix_sweeps_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(20))
+    cause: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str] = mapped_column(Text, default="{}")  # a JSON object
+    # Whoever carries out the steps holds the sweep until lease_until; a crashed runner's lease lapses.
+    runner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StepStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"  # the forum changed
+    ALREADY_DONE = "already_done"  # the forum was already so
+    SKIPPED = "skipped"  # nothing to do once the forum was read (not the sidecar's to undo, no account)
+    FAILED = "failed"  # the forum refused; recorded, not retried
+
+
+class SweepStep(Base):
+    """One forum action of a sweep, in order. ``attempts`` > 0 on a pending step: it may have been sent."""
+
+    __tablename__ = "sweep_steps"
+    __table_args__ = (Index("ix_sweep_steps_sweep", "sweep_id", "status", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sweep_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("sweeps.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    member_number: Mapped[str] = mapped_column(String(64))
+    forum_user_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(50))
+    params: Mapped[str] = mapped_column(Text, default="{}")  # a JSON object
+    status: Mapped[str] = mapped_column(String(20), default=StepStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -28,6 +28,7 @@ from sidecar.membership.exporting import export_membership
 from sidecar.membership.importing import ImportReport, import_membership
 from sidecar.membership.records import MemberRecord, OrganizationRecord
 from sidecar.membership.source import CsvSource
+from sidecar.termination.sweeps import request_sweep
 
 if TYPE_CHECKING:
     from sidecar.cli import Context
@@ -130,6 +131,14 @@ def members_import(
                     dry_run=dry_run,
                     force=force,
                 )
+                if not dry_run and report.plan.eligibility_changes:
+                    # In the import's transaction: the data and the request for its sweep commit together.
+                    request_sweep(
+                        session,
+                        cause=f"import:{report.audit_entry_id}",
+                        actor=actor or default_actor(),
+                        now=runtime.clock.now(),
+                    )
     except ImportRefused as exc:
         if as_json:
             click.echo(json.dumps({"errors": [p.to_json() for p in exc.problems]}, indent=2))
@@ -148,6 +157,13 @@ def members_import(
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         click.echo(render_report(report))
+    if not dry_run and report.plan.eligibility_changes:
+        minutes = runtime.config.termination.resume_minutes
+        click.echo(
+            f"eligibility changed for {len(report.plan.eligibility_changes)} members: a termination sweep"
+            f" is requested (the worker runs it within {minutes:g} minutes)",
+            err=True,
+        )
 
 
 def render_report(report: ImportReport) -> str:

@@ -1,0 +1,1 @@
+"""Automatic termination of ineligible members, Board deferrals and reinstatement."""
