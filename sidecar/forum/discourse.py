@@ -352,16 +352,16 @@ class DiscourseForum:
                 return
             page += 1
 
-    def get_user(self, user_id: int) -> ForumUser:
+    def get_user(self, user_id: int, *, emails: bool = True) -> ForumUser:
         detail = self._api.user_by_id(user_id)
-        if "email" not in detail:
+        if emails and "email" not in detail:
             # The admin detail serializer leaves addresses out; an admin reads them from the emails
             # endpoint (logged by Discourse as a staff "check email" action, as the UI's button is).
-            emails = self._api._get(f"/u/{detail['username']}/emails.json")
+            addresses = self._api._get(f"/u/{detail['username']}/emails.json")
             detail = {
                 **detail,
-                "email": emails.get("email"),
-                "secondary_emails": emails.get("secondary_emails"),
+                "email": addresses.get("email"),
+                "secondary_emails": addresses.get("secondary_emails"),
             }
         return _user(detail)
 

@@ -24,8 +24,9 @@ The transitions, for a member whose eligibility today (``eligibility.decide``) s
 
 A member the sweep meets for the first time (no standing) is recorded without a transition: ``active`` or
 ``grace`` when eligible, else ``pending``; but one who already has a linked forum account was admitted, and
-is treated as coming from ``active`` (so an ineligible one is terminated like anyone else, and an eligible
-one is recorded as it is).
+is treated as coming from ``active``: an ineligible one is terminated like anyone else, one in grace gets
+the ``active → grace`` transition with its message (nobody loses access without that warning, even on the
+first sweep after installation), and one eligible outright is recorded as it is.
 
 Forum steps, for every forum account linked to the member:
 
@@ -38,6 +39,7 @@ Forum steps, for every forum account linked to the member:
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -165,7 +167,8 @@ class SweepPlan:
         count = self.terminations
         if count > max_count:
             return f"it would terminate {count} members, more than termination.max_count ({max_count})"
-        if count > max_share * self.with_access:
+        # Rounded first: 0.29 * 100 is 28.999999999999996 in floating point, and 29 of 100 is at the limit.
+        if count > math.floor(round(max_share * self.with_access, 9)):
             share = count / self.with_access if self.with_access else 1.0
             return (
                 f"it would terminate {count} of {self.with_access} members with forum access ({share:.1%}),"

@@ -101,7 +101,9 @@ def test_a_member_from_active_through_termination_deferral_and_reinstatement(
         ("PUT", f"/admin/users/{user_id}/suspend.json"),
     ]
     assert all(status == 200 for _, _, status in writes)
-    assert forum_reads(sim, before).count(f"/admin/users/{user_id}.json") == 1
+    reads = forum_reads(sim, before)
+    assert reads.count(f"/admin/users/{user_id}.json") == 1
+    assert not any(path.endswith("/emails.json") for path in reads)  # state alone: no address lookups
     row = link(runtime, user_id)
     assert row.imposed_suspension is True
     assert row.withheld_groups == '["members"]'
