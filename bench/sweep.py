@@ -428,7 +428,7 @@ def time_planning(sessions: sessionmaker[Session], config: Config, runs: int) ->
     rules, settings = _rules(config), config.termination
 
     def once() -> tuple[float, float, SweepPlan]:
-        with sessions() as session:
+        with sessions() as session, paused_collector():  # as TerminationService.plan pauses it
             started = time.perf_counter()
             inputs = store.load_inputs(session, TODAY)
             loaded = time.perf_counter()

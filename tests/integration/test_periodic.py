@@ -232,9 +232,13 @@ def test_the_pending_registrations_job_follows_the_configuration(runtime: Runtim
         registration=dataclasses.replace(runtime.config.registration, pending_check_minutes=2.5),
     )
     wired = dataclasses.replace(runtime, config=config)
-    [job] = periodic_jobs(wired, build_forum(wired))
-    assert (job.name, job.every_seconds) == ("pending-registrations", 150.0)
+    jobs = [(job.name, job.every_seconds) for job in periodic_jobs(wired, build_forum(wired))]
+    assert jobs == [
+        ("pending-registrations", 150.0),
+        ("termination-sweep", 86400),
+        ("termination-follow-up", 60.0),
+    ]
     scheduler = make_worker(wired)._scheduler
     assert scheduler is not None
-    assert [(j.name, j.every_seconds) for j in scheduler.jobs] == [("pending-registrations", 150.0)]
+    assert [(j.name, j.every_seconds) for j in scheduler.jobs] == jobs
     assert make_worker(runtime)._scheduler is None  # no forum, no job that needs one
