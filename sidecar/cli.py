@@ -32,6 +32,7 @@ from sidecar.membership.cli import members
 from sidecar.registration.cli import registrations
 from sidecar.registration.service import RegistrationService
 from sidecar.runtime import Runtime, build_runtime
+from sidecar.scanner.cli import scan
 from sidecar.termination.cli import deferrals, terminations
 from sidecar.termination.sweeps import TerminationService
 from webhooks.dispatch import make_processor
@@ -370,6 +371,7 @@ main.add_command(members)
 main.add_command(registrations)
 main.add_command(terminations)
 main.add_command(deferrals)
+main.add_command(scan)
 
 
 @main.group()

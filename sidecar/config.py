@@ -203,6 +203,29 @@ class TerminationConfig:
 
 
 @dataclass(frozen=True)
+class ScanningConfig:
+    fingerprint_key: str | None = secret(
+        "Key of the findings' HMAC fingerprints (unset: one generated per installation in server.state_dir)."
+    )
+    severity: tuple[str, ...] = setting(
+        (), 'Severity overrides by type, as "TYPE=critical|high|medium|low" (e.g. "IP_ADDRESS=low").'
+    )
+    allow_fingerprints: tuple[str, ...] = setting((), "Fingerprints never reported (values judged harmless).")
+    allow_values: tuple[str, ...] = setting(
+        (),
+        "Regular expressions; a value matching one in full is never reported (e.g. a lab's address range).",
+    )
+    allow_domains: tuple[str, ...] = setting(
+        (), "Email domains (and their subdomains) never reported, e.g. the association's own public contacts."
+    )
+    custom_rules: tuple[str, ...] = setting(
+        (),
+        'Extra types, each "TYPE|severity|validator|regex" (validator: none, luhn, iban or aba; a capture'
+        " group 1 marks the value).",
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -213,6 +236,7 @@ class Config:
     membership: MembershipConfig = field(default_factory=MembershipConfig)
     registration: RegistrationConfig = field(default_factory=RegistrationConfig)
     termination: TerminationConfig = field(default_factory=TerminationConfig)
+    scanning: ScanningConfig = field(default_factory=ScanningConfig)
 
     @property
     def uses_simulator(self) -> bool:
@@ -417,6 +441,20 @@ def _check_rules(config: Config) -> None:
     if not registration.policy_version.strip():
         raise ConfigError("registration.policy_version", "must not be empty")
     _check_termination(config.termination)
+    _check_scanning(config.scanning)
+
+
+def _check_scanning(scanning: ScanningConfig) -> None:
+    from sidecar.scanner.scanner import RuleError, ScanSettings
+
+    for key in ("severity", "allow_values", "custom_rules"):
+        try:
+            ScanSettings.parse(**{key: getattr(scanning, key)})
+        except RuleError as exc:
+            raise ConfigError(f"scanning.{key}", str(exc)) from None
+    key = scanning.fingerprint_key
+    if key is not None and len(key) < 16:
+        raise ConfigError("scanning.fingerprint_key", "must be at least 16 characters")
 
 
 _SUSPEND_PLACEHOLDERS = frozenset({"username", "why"})

@@ -20,6 +20,7 @@ from sidecar.metrics import Metrics
 log = logging.getLogger(__name__)
 
 GENERATED_SECRET_FILE = "webhook-secret"  # noqa: S105 - a file name, not a secret
+GENERATED_FINGERPRINT_KEY_FILE = "fingerprint-key"
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,23 @@ def resolve_webhook_secret(config: Config) -> bytes:
     """
     if config.forum.webhook_secret:
         return config.forum.webhook_secret.encode()
-    path = Path(config.server.state_dir) / GENERATED_SECRET_FILE
+    return installation_secret(config, GENERATED_SECRET_FILE)
+
+
+def resolve_fingerprint_key(config: Config) -> bytes:
+    """The findings' fingerprint key: configured, or generated once per installation like the above.
+
+    Fingerprints made under one key are recognised only under that key: keep the generated file (or set
+    ``scanning.fingerprint_key``) for as long as dismissed findings should stay dismissed.
+    """
+    if config.scanning.fingerprint_key:
+        return config.scanning.fingerprint_key.encode()
+    return installation_secret(config, GENERATED_FINGERPRINT_KEY_FILE)
+
+
+def installation_secret(config: Config, name: str) -> bytes:
+    """A random secret kept in ``server.state_dir/name`` (mode 0600), made by whichever process asks first."""
+    path = Path(config.server.state_dir) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -68,5 +85,5 @@ def resolve_webhook_secret(config: Config) -> bytes:
         else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(32))
-            log.info("generated a webhook secret for the embedded mode", extra={"path": str(path)})
+            log.info("generated a secret for this installation", extra={"path": str(path)})
     return path.read_text(encoding="utf-8").strip().encode()

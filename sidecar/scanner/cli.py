@@ -1,0 +1,103 @@
+"""``mug-sidecar scan``: the scanner on one post, or on a stream of posts as JSON lines.
+
+Exit status 0 whether or not anything is found; 1 on bad input (unreadable or non-UTF-8 text, a JSON line
+that is not an object with a string ``raw``), with a message naming the line. The database is not used.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from sidecar.cli_exit import fail
+from sidecar.config import Config
+from sidecar.runtime import resolve_fingerprint_key
+from sidecar.scanner.scanner import Scanner, ScanSettings
+
+if TYPE_CHECKING:
+    from sidecar.cli import Context
+
+
+def build_scanner(config: Config) -> Scanner:
+    scanning = config.scanning
+    settings = ScanSettings.parse(
+        severity=scanning.severity,
+        allow_fingerprints=scanning.allow_fingerprints,
+        allow_values=scanning.allow_values,
+        allow_domains=scanning.allow_domains,
+        custom_rules=scanning.custom_rules,
+    )
+    return Scanner(resolve_fingerprint_key(config), settings)
+
+
+@click.command()
+@click.argument("source", required=False, default="-", metavar="[FILE|-]")
+@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"findings": [...]}.')
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Read {"id": ..., "raw": "..."} lines from stdin; write {"id": ..., "findings": [...]} lines.',
+)
+@click.pass_obj
+def scan(ctx: Context, source: str, as_json: bool, jsonl: bool) -> None:
+    """Report the sensitive information in a post (the file, or stdin with - or no argument).
+
+    Findings carry the type, the character offsets in the post, the severity, a masked preview and a keyed
+    fingerprint; never the value itself.
+    """
+    scanner = build_scanner(ctx.config)
+    if jsonl:
+        if source != "-":
+            fail("--jsonl reads its posts from stdin: give no FILE (or -)")
+        _scan_lines(scanner, click.get_text_stream("stdin"))
+        return
+    raw = _read(source)
+    findings = scanner.scan(raw)
+    if as_json:
+        click.echo(json.dumps({"findings": [f.to_json() for f in findings]}, ensure_ascii=False))
+        return
+    if not findings:
+        click.echo("no findings")
+    for f in findings:
+        click.echo(f"{f.type:<15} {f.severity:<8} {f.start:>7}-{f.end:<7} {f.preview}  {f.fingerprint}")
+
+
+def _read(source: str) -> str:
+    try:
+        if source == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
+        with open(source, "rb") as fh:
+            return fh.read().decode("utf-8")
+    except OSError as exc:
+        fail(f"cannot read {source}: {exc.strerror}")
+    except UnicodeDecodeError as exc:
+        fail(f"{'stdin' if source == '-' else source} is not UTF-8 text (byte {exc.start})")
+
+
+def _scan_lines(scanner: Scanner, stream: TextIO) -> None:
+    number = 0
+    try:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            post = _post(line, number)
+            findings = scanner.scan(post["raw"])
+            out = {"id": post.get("id"), "findings": [f.to_json() for f in findings]}
+            click.echo(json.dumps(out, ensure_ascii=False))
+    except UnicodeDecodeError:
+        fail(f"line {number + 1}: not UTF-8 text")
+
+
+def _post(line: str, number: int) -> dict[str, Any]:
+    try:
+        post = json.loads(line)
+    except json.JSONDecodeError as exc:
+        fail(f"line {number}: not JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(post, dict):
+        fail(f'line {number}: expected an object {{"id": ..., "raw": "..."}}')
+    if not isinstance(post.get("raw"), str):
+        fail(f'line {number}: "raw" must be a string')
+    return post

@@ -1,0 +1,862 @@
+"""The detectors: each finds candidates of its types in a post and checks them with a validator.
+
+Telephony posts are full of numbers that look like personal data and are not: extensions, firmware
+versions (``9.1.0.15`` is also an IPv4 address), MAC addresses, SIP URIs, headers and tags, order and RMA
+numbers, dial plans and timestamps. So a pattern alone never decides:
+
+- checksummed types must pass their checksum (python-stdnum: Luhn, mod-97, ABA) and a number that the
+  words before it call an order, RMA, ticket, serial or call id is not a card;
+- phones must be written as phone numbers are (separators or a leading ``+``; a bare digit run only after a
+  word like "cell" or "call me"), be valid for phonenumbers, and not sit in a SIP URI or header;
+- IP addresses are checked by ``ipaddress`` and skipped when documentation ranges, netmasks, public
+  resolvers, networks (``/24``) or, by the words before them, version numbers;
+- passwords are values after a password key or phrase, and not placeholders (``********``, ``${VAR}``,
+  ``<password>``, ``changeme``...); in prose the value must look like a password (a digit, a symbol or
+  mixed case) or be quoted;
+- emails skip documentation domains, role addresses (support@, info@...) and SIP/extension user parts.
+
+Every regex has bounded repetitions (or atomic groups), so the scan is linear in the length of the post.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.ca import sin as stdnum_sin
+from stdnum.us import rtn as stdnum_rtn
+from stdnum.us import ssn as stdnum_ssn
+
+from sidecar.scanner.findings import FindingType as T
+from sidecar.scanner.findings import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    type: str
+    start: int
+    end: int
+    normalized: str  # what the fingerprint is computed from
+    preview: str
+    severity: Severity | None = None  # None: the type's configured severity
+
+
+Detector = Callable[[str], Iterator[Candidate]]
+
+DOT = "•"
+
+
+def _before(text: str, start: int, width: int = 40) -> str:
+    return text[max(0, start - width) : start].lower()
+
+
+def _line_of(text: str, position: int) -> str:
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return text[start : end if end >= 0 else len(text)]
+
+
+# --- payment cards ---------------------------------------------------------------------------------------
+
+_CARD = re.compile(r"(?<![\w.:/=@#+-])\d(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
+_CARD_WORDS = re.compile(
+    r"card|visa|master|amex|american express|discover|\bcc\b|credit|debit|payment|cvv|exp"
+)
+_NOT_CARD_WORDS = re.compile(
+    r"order|rma|ticket|case|serial|s/n|\bsn\b|invoice|tracking|\bpo\b|call-?id|\bid\b|ref|imei|iccid|licen[cs]e"
+    r"|part|sku|account|acct|confirmation|conf\b|\btag\b|branch|guid|uuid|session|build"
+)
+
+
+def _card_issuer(digits: str) -> bool:
+    n = len(digits)
+    two, four, six = int(digits[:2]), int(digits[:4]), int(digits[:6])
+    if digits[0] == "4":
+        return n in (13, 16, 19)  # Visa
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return n == 16  # Mastercard
+    if two in (34, 37):
+        return n == 15  # American Express
+    if digits.startswith("6011") or two == 65 or 644 <= int(digits[:3]) <= 649 or 622126 <= six <= 622925:
+        return 16 <= n <= 19  # Discover
+    if 3528 <= four <= 3589:
+        return 16 <= n <= 19  # JCB
+    if two in (36, 38, 39) or 300 <= int(digits[:3]) <= 305:
+        return 14 <= n <= 19  # Diners Club
+    if two == 62:
+        return 16 <= n <= 19  # UnionPay
+    return False
+
+
+def cards(text: str) -> Iterator[Candidate]:
+    for match in _CARD.finditer(text):
+        written = match.group(0)
+        digits = re.sub(r"\D", "", written)
+        if not 13 <= len(digits) <= 19 or not _card_issuer(digits) or not luhn.is_valid(digits):
+            continue
+        groups = re.split(r"[ -]", written)
+        if len(groups) > 1 and not all(3 <= len(g) <= 6 for g in groups):
+            continue  # "4 1 1 1 ..." or "41-1111..." is not how anyone writes a card
+        before = _before(text, match.start())
+        if _NOT_CARD_WORDS.search(before) and not _CARD_WORDS.search(before):
+            continue
+        masked = "**** " * ((len(digits) - 4) // 4) + digits[-4:]
+        yield Candidate(T.CREDIT_CARD, match.start(), match.end(), digits, masked)
+
+
+# --- national identifiers, bank details ------------------------------------------------------------------
+
+_SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])")
+_SSN_BARE = re.compile(r"(?<![\w-])\d{9}(?![\w-])")
+_SSN_WORDS = re.compile(r"ssn|social security|soc\.? sec")
+_SIN = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{3})\2(\d{3})(?![\w-])")
+_SIN_WORDS = re.compile(r"\bsin\b|social insurance|nas\b|num[ée]ro d.assurance")
+_ROUTING_WORDS = re.compile(r"routing|\baba\b|\brtn\b|transit")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_ACCOUNT = re.compile(
+    r"(?i)\b(?:bank\s+account|account\s*(?:number|no\.?|num\.?|#)|acct\.?\s*(?:number|no\.?|num\.?|#)?|a/c)"
+    r"\s*(?:is|:|#|=)?\s*(\d(?:[ -]?\d){5,16})(?![\w-])"
+)
+
+
+def national_ids(text: str) -> Iterator[Candidate]:
+    for match in _SSN.finditer(text):
+        digits = match.group(1) + match.group(3) + match.group(4)
+        if match.group(2) == " " and not _SSN_WORDS.search(_before(text, match.start())):
+            continue
+        if stdnum_ssn.is_valid(digits):
+            yield Candidate(T.US_SSN, match.start(), match.end(), digits, f"***-**-{digits[-4:]}")
+    for match in _SSN_BARE.finditer(text):
+        digits = match.group(0)
+        before = _before(text, match.start())
+        if _SSN_WORDS.search(before) and stdnum_ssn.is_valid(digits):
+            yield Candidate(T.US_SSN, match.start(), match.end(), digits, f"***-**-{digits[-4:]}")
+        elif _ROUTING_WORDS.search(before) and stdnum_rtn.is_valid(digits):
+            yield Candidate(T.ABA_ROUTING, match.start(), match.end(), digits, f"*****{digits[-4:]}")
+    for match in _SIN.finditer(text):
+        digits = match.group(1) + match.group(3) + match.group(4)
+        if not stdnum_sin.is_valid(digits):
+            continue
+        if match.group(2) or _SIN_WORDS.search(_before(text, match.start(), 60)):
+            if match.group(2) == "-" and _SSN_WORDS.search(_before(text, match.start(), 60)):
+                continue
+            yield Candidate(T.CA_SIN, match.start(), match.end(), digits, f"*** *** {digits[-3:]}")
+    if any(c.isupper() for c in text[:1]) or re.search(r"[A-Z]{2}\d{2}", text):
+        for match in _IBAN.finditer(text):
+            yield from _iban(match)
+    for match in _ACCOUNT.finditer(text):
+        digits = re.sub(r"\D", "", match.group(1))
+        if 6 <= len(digits) <= 17:
+            yield Candidate(
+                T.BANK_ACCOUNT,
+                match.start(1),
+                match.end(1),
+                digits,
+                f"{'*' * (len(digits) - 3)}{digits[-3:]}",
+            )
+
+
+def _iban(match: re.Match[str]) -> Iterator[Candidate]:
+    """The longest prefix of the match (at a group boundary) that is a valid IBAN."""
+    written = match.group(0)
+    cut = len(written)
+    while cut >= 15:
+        compact = written[:cut].replace(" ", "")
+        if stdnum_iban.is_valid(compact):
+            preview = f"{compact[:2]}** **** {compact[-4:]}"
+            yield Candidate(T.IBAN, match.start(), match.start() + cut, compact, preview)
+            return
+        space = written.rfind(" ", 0, cut)
+        cut = space if space > 0 else cut - 1
+
+
+# --- email -----------------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])([A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63}))@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}"
+    r"[A-Za-z]{2,24})(?![\w-])"
+)
+_DOC_DOMAINS = ("example.com", "example.org", "example.net", "example.edu")
+_DOC_TLDS = (
+    "example",
+    "test",
+    "invalid",
+    "localhost",
+    "local",
+    "lan",
+    "internal",
+    "localdomain",
+    "home",
+    "corp",
+)
+_ROLE_USERS = frozenset(
+    [
+        "postmaster",
+        "hostmaster",
+        "abuse",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "support",
+        "info",
+        "sales",
+        "admin",
+        "administrator",
+        "helpdesk",
+        "help",
+        "service",
+        "services",
+        "billing",
+        "accounts",
+        "accounting",
+        "office",
+        "contact",
+        "webmaster",
+        "security",
+        "privacy",
+        "membership",
+        "members",
+        "board",
+        "hr",
+        "it",
+        "ops",
+        "noc",
+        "voicemail",
+        "fax",
+        "pbx",
+        "sip",
+        "alerts",
+        "alert",
+        "notifications",
+        "notify",
+        "root",
+        "marketing",
+        "press",
+        "media",
+        "jobs",
+        "careers",
+        "team",
+        "hello",
+        "enquiries",
+        "inquiries",
+        "orders",
+        "reception",
+        "mail",
+        "system",
+        "operator",
+        "servicedesk",
+        "itsupport",
+        "techsupport",
+    ]
+)
+
+
+def emails(text: str, allowed_domains: tuple[str, ...] = ()) -> Iterator[Candidate]:
+    if "@" not in text:
+        return
+    for match in _EMAIL.finditer(text):
+        user, domain = match.group(1), match.group(2).lower()
+        before = text[max(0, match.start() - 5) : match.start()].lower()
+        if before.endswith(("sip:", "sips:", "tel:")) or user.isdigit() or user.lower() in _ROLE_USERS:
+            continue
+        if domain in _DOC_DOMAINS or domain.rsplit(".", 1)[-1] in _DOC_TLDS:
+            continue
+        if any(domain == d or domain.endswith("." + d) for d in allowed_domains):
+            continue
+        address = f"{user}@{domain}".lower()
+        yield Candidate(T.EMAIL, match.start(), match.end(), address, f"{user[0]}***@{domain}")
+
+
+# --- phone -----------------------------------------------------------------------------------------------
+
+_PHONE = re.compile(
+    r"(?<![\w@:/.=+#-])(\+\s?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}"
+    r"(?:(?:[ .-]|\s?/\s?)\(?\d{1,5}\)?){1,5}(?![\w@-]|[.:]\d)"
+    r"|(?<![\w@:/.=#-])\+\d{8,15}(?![\w@-]|\.\d)"
+    r"|(?<![\w@:/.=+#-])\d{10,11}(?![\w@-]|\.\d)"
+)
+_PHONE_WORDS = re.compile(
+    r"phone|cell|mobile|\bmob\b|call me|call him|call her|reach me|reach him|reach her|text me|direct line"
+    r"|\bdirect\b|\btel\b|\bph\b|contact|number is|my number|landline|whatsapp|\bfax\b"
+)
+_NOT_PHONE_WORDS = re.compile(
+    r"order|rma|ticket|case|serial|s/n|invoice|tracking|\bpo\b|call-?id|\bid\b|\bref|licen[cs]e|part|sku"
+    r"|version|firmware|build|release|account|acct|model|mac\b|port|vlan|extension|\bext\b|\bdn\b|cseq|branch"
+)
+_SIP_HEADER = re.compile(
+    r"\s*(?:from|to|contact|p-asserted-identity|p-preferred-identity|remote-party-id|diversion|via|call-id"
+    r"|cseq|refer-to|referred-by|history-info|request-uri|route|record-route|invite|register|options|bye|ack"
+    r"|sip/2\.0|[ftmvilc]):",
+    re.IGNORECASE,
+)
+_DATE_SHAPE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}")
+
+
+def phones(text: str) -> Iterator[Candidate]:
+    for match in _PHONE.finditer(text):
+        written = match.group(0)
+        digits = re.sub(r"\D", "", written)
+        plus = written.lstrip().startswith("+")
+        if not (10 <= len(digits) <= 15 or (plus and len(digits) >= 8)):
+            continue
+        if _DATE_SHAPE.fullmatch(written) or re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", written):
+            continue
+        separated = bool(re.search(r"[ .()/-]", written.strip()))
+        before = _before(text, match.start(), 40)
+        context = bool(_PHONE_WORDS.search(before))
+        if not (plus or separated or context):
+            continue  # a bare run of digits: an order, a SIP tag, a timestamp
+        if _NOT_PHONE_WORDS.search(before[-25:]) and not context:
+            continue
+        if "." in written and not re.fullmatch(r"\+?1?[ .]?\(?\d{3}\)?[.]\d{3}[.]\d{4}", written.strip()):
+            continue  # dots: only the North American 613.722.4410 shape
+        line = _line_of(text, match.start())
+        if _SIP_HEADER.match(line) or "sip:" in line[max(0, line.find(written) - 40) :].lower()[:80]:
+            continue
+        try:
+            number = phonenumbers.parse(written, "US")
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(number):
+            continue
+        national = str(number.national_number)
+        if number.country_code == 1 and national[3:6] == "555":
+            continue  # 555 numbers are the film and documentation ones
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        start = match.start() + (len(written) - len(written.lstrip()))
+        yield Candidate(T.PHONE, start, match.end(), e164, f"{DOT * 3}-{DOT * 3}-{national[-4:]}")
+
+
+# --- dates of birth, street addresses --------------------------------------------------------------------
+
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    "|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DATE = re.compile(
+    rf"(?i)\b(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})"
+    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?\s+\d{{4}})\b"
+)
+_THIS_YEAR_BOUND = 2100  # a birth year after this is no birth year (the scanner reads no clock)
+_BIRTH_WORDS = re.compile(
+    r"\bdob\b|d\.o\.b|date of birth|birth ?date|born|birthday|\bb\.\s*$|\bage\b.*\bborn"
+)
+
+
+def dates_of_birth(text: str) -> Iterator[Candidate]:
+    lowered = text.lower()
+    if not ("birth" in lowered or "dob" in lowered or "d.o.b" in lowered or "born" in lowered):
+        return
+    for match in _DATE.finditer(text):
+        if not _BIRTH_WORDS.search(_before(text, match.start(), 35)):
+            continue
+        years = re.findall(r"\d{4}", match.group(0))
+        if years and not 1900 <= int(years[-1]) <= _THIS_YEAR_BOUND:
+            continue
+        yield Candidate(T.DOB, match.start(), match.end(), match.group(0).lower(), "••••-••-••")
+
+
+_STREET_TYPES = (
+    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Crescent|Cres|Way|Place|Pl"
+    "|Parkway|Pkwy|Terrace|Terr|Circle|Cir|Highway|Hwy|Trail|Trl|Square|Sq|Row|Heights|Hts|Close|Grove"
+    "|Promenade|Pike|Plaza|Loop|Path"
+)
+_ADDRESS = re.compile(
+    rf"\b\d{{1,6}}[A-Za-z]?(?:-\d{{1,5}})?\s+(?:(?:N|S|E|W|North|South|East|West)\.?\s+)?"
+    rf"(?:(?:[A-Z][A-Za-z'\u2019.-]{{0,20}}|\d{{1,3}}(?:st|nd|rd|th))\s+){{1,4}}(?:{_STREET_TYPES})\b\.?"
+    rf"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"
+)
+_ADDRESS_TAIL = re.compile(
+    r"(?:,?\s*(?:Suite|Ste\.?|Unit|Apt\.?|#)\s*[\w-]{1,8})?"
+    r"(?:,\s*[A-Z][A-Za-z.'-]{1,25}(?:\s[A-Z][A-Za-z.'-]{1,25}){0,2})?"
+    r"(?:,?\s+[A-Z]{2})?"
+    r"(?:,?\s+(?:\d{5}(?:-\d{4})?|[ABCEGHJ-NPRSTVXY]\d[A-Z][ -]?\d[A-Z]\d))"
+)
+
+
+def addresses(text: str) -> Iterator[Candidate]:
+    for match in _ADDRESS.finditer(text):
+        end = match.end()
+        tail = _ADDRESS_TAIL.match(text, end)
+        if tail is not None and tail.end() > end:
+            end = tail.end()
+        street = match.group(0).split()[-1].rstrip(".")
+        yield Candidate(
+            T.ADDRESS, match.start(), end, text[match.start() : end].lower(), f"{DOT * 4} {street}"
+        )
+
+
+# --- IP addresses ----------------------------------------------------------------------------------------
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\w.-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)")
+_IPV6 = re.compile(
+    r"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,7}|[0-9A-Fa-f]{1,4})(?![\w:.-])"
+)
+_VERSION_WORDS = re.compile(
+    r"version|\bver\b|firmware|\bfw\b|release|\brel\b|build|software|\bsw\b|\bload\b|patch|upgrad|update"
+    r"|mivb|mcd|mivoice|micollab|mbg|mxone|mitel|\bsp\d|\bpr\d|\bv\s*$|\br\s*$|\bpatch|\bhotfix|\bgdm|\bmicc"
+)
+_RESOLVERS = frozenset(
+    [
+        "8.8.8.8",
+        "8.8.4.4",
+        "1.1.1.1",
+        "1.0.0.1",
+        "9.9.9.9",
+        "149.112.112.112",
+        "208.67.222.222",
+        "208.67.220.220",
+        "4.2.2.1",
+        "4.2.2.2",
+        "64.6.64.6",
+        "64.6.65.6",
+        "2001:4860:4860::8888",
+        "2001:4860:4860::8844",
+        "2606:4700:4700::1111",
+    ]
+)
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
+def _is_mask(address: ipaddress.IPv4Address) -> bool:
+    value = int(address)
+    inverted = value ^ 0xFFFFFFFF
+    # A netmask is ones then zeros (255.255.255.0); a wildcard mask zeros then ones (0.0.0.255).
+    return (inverted & (inverted + 1)) == 0 or (value & (value + 1)) == 0
+
+
+def ip_addresses(text: str) -> Iterator[Candidate]:
+    if "." in text:
+        for match in _IPV4.finditer(text):
+            address = ipaddress.IPv4Address(match.group(0))
+            if _skip_ip(text, match, address) or _is_mask(address):
+                continue
+            yield _ip_candidate(match, address)
+    if "::" in text or text.count(":") >= 7:
+        for match in _IPV6.finditer(text):
+            try:
+                address6 = ipaddress.IPv6Address(match.group(0))
+            except ValueError:
+                continue
+            if not _skip_ip(text, match, address6):
+                yield _ip_candidate(match, address6)
+
+
+def _skip_ip(text: str, match: re.Match[str], address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if (
+        address.is_unspecified
+        or address.is_loopback
+        or address.is_multicast
+        or address.is_link_local
+        or str(address) in _RESOLVERS
+        or any(address in net for net in _DOCUMENTATION)
+    ):
+        return True
+    if isinstance(address, ipaddress.IPv4Address) and (str(address).endswith(".255") or address.is_reserved):
+        return True
+    if re.match(r"/\d{1,3}\b", text[match.end() : match.end() + 4]):
+        return True  # a network (10.0.0.0/8), not a host
+    return bool(_VERSION_WORDS.search(_before(text, match.start(), 30)))
+
+
+def _ip_candidate(match: re.Match[str], address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Candidate:
+    private = address.is_private
+    if isinstance(address, ipaddress.IPv4Address):
+        preview = f"{str(address).split('.')[0]}.{DOT}.{DOT}.{DOT}"
+    else:
+        preview = f"{address.exploded.split(':')[0]}:{DOT}:{DOT}"
+    severity = Severity.LOW if private else None
+    return Candidate(T.IP_ADDRESS, match.start(), match.end(), str(address), preview, severity)
+
+
+# --- passwords and SIP credentials -----------------------------------------------------------------------
+
+_KEY = (
+    r"[A-Za-z0-9_.\-]{0,30}?(?:password|passwd|passwort|passwrd|passphrase|passcode|pass|pwd|secret)"
+    r"[A-Za-z0-9_.\-]{0,30}"
+)
+_CONFIG_SECRET = re.compile(
+    rf"(?i)(?<![\w-])[\"']?({_KEY})[\"']?\s*(?::=|=>|=|:)\s*(?:\"([^\"\n]{{1,128}})\"|'([^'\n]{{1,128}})'|([^\s\"'<>,;]{{1,128}}))"
+)
+_XML_SECRET = re.compile(rf"(?i)<({_KEY})>([^<\n]{{1,128}})</\1>")
+_PROSE_SECRET = re.compile(
+    r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|pass)\b"
+    r"(?:\s+(?:for|of|on|to)\s+(?:the\s+|my\s+|our\s+)?[\w./ -]{1,40}?)?"
+    "\\s*(?:is|was|are|were|:|=|->|\u2013|-)\\s+(?:(?:now|still|set to|just|simply)\\s+)?"
+    "(?:[\"'`\u201c\u2018]([^\"'`\u201d\u2019\\n]{3,64})[\"'`\u201d\u2019]|([^\\s\"'`\u201c\u201d]{3,64}))"
+)
+_LOGIN_PAIR = re.compile(
+    r"(?i)\b(?:login|log in with|credentials?|creds|user(?:name)?\s*/\s*pass(?:word)?|sign in with)\b"
+    r"(?:\s+(?:is|are|was|were|:))?\s*:?\s+[\w.@-]{1,40}\s*(?:/|\\|\s+and\s+(?:pass(?:word)?\s+)?)\s*([^\s\"'`]{3,64})"
+)
+_REGISTER = re.compile(r"(?i)\bregister\s*=>\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@")
+_URI_PASSWORD = re.compile(
+    r"(?i)\b(sips?|[a-z][a-z0-9+.-]{1,15})://?([^\s:/@<>\"']{1,64}):([^\s@/<>\"']{1,64})@"
+)
+_SIP_URI_PASSWORD = re.compile(r"(?i)(?<![\w])sips?:([^\s:/@<>\"';]{1,64}):([^\s@<>\"';]{1,64})@")
+
+_PLACEHOLDERS = frozenset(
+    [
+        "changeme",
+        "change_me",
+        "changeit",
+        "password",
+        "passw0rd?",
+        "secret",
+        "yourpassword",
+        "your_password",
+        "your-password",
+        "mypassword",
+        "my_password",
+        "newpassword",
+        "new_password",
+        "oldpassword",
+        "example",
+        "sample",
+        "placeholder",
+        "redacted",
+        "removed",
+        "hidden",
+        "none",
+        "null",
+        "nil",
+        "empty",
+        "blank",
+        "n/a",
+        "na",
+        "tbd",
+        "todo",
+        "xxx",
+        "xxxx",
+        "xxxxx",
+        "xxxxxx",
+        "xxxxxxxx",
+        "******",
+        "********",
+        "dummy",
+        "foo",
+        "bar",
+        "foobar",
+        "test1?",
+        "default",
+        "same",
+        "whatever",
+        "something",
+        "yours",
+        "mine",
+        "hunter2?",
+    ]
+)
+_COMMON_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "not",
+        "now",
+        "set",
+        "stored",
+        "saved",
+        "required",
+        "needed",
+        "correct",
+        "incorrect",
+        "wrong",
+        "invalid",
+        "valid",
+        "expired",
+        "changed",
+        "reset",
+        "blank",
+        "empty",
+        "same",
+        "different",
+        "case",
+        "sensitive",
+        "long",
+        "short",
+        "strong",
+        "weak",
+        "there",
+        "here",
+        "this",
+        "that",
+        "which",
+        "what",
+        "when",
+        "where",
+        "how",
+        "why",
+        "being",
+        "been",
+        "being",
+        "also",
+        "still",
+        "only",
+        "just",
+        "field",
+        "prompt",
+        "policy",
+        "complexity",
+        "length",
+        "history",
+        "hash",
+        "hashed",
+        "encrypted",
+        "protected",
+        "missing",
+        "rejected",
+        "accepted",
+        "working",
+        "broken",
+        "ok",
+        "fine",
+        "good",
+        "bad",
+        "right",
+        "through",
+        "into",
+        "from",
+        "with",
+        "without",
+        "for",
+        "in",
+        "on",
+        "at",
+        "of",
+        "to",
+        "by",
+        "it",
+        "its",
+        "is",
+        "was",
+        "are",
+        "were",
+        "be",
+    ]
+)
+_NOT_SECRET_KEYS = re.compile(
+    r"policy|length|expir|min|max|hash|reset|change|age|history|complex|strength|hint|prompt|field|label|"
+    r"file|path|type|mode|required|enabled|auth_?method|store|manager|grace|retry|attempt|lockout|days"
+)
+_SIP_KEYS = re.compile(r"sip|auth|regist|reg_|peer|trunk|digest|sec_?pass|user_?pass|line")
+_SIP_CONTEXT = re.compile(
+    r"(?i)sip\.conf|pjsip|type\s*=\s*(?:peer|friend|auth|endpoint|registration)|\[(?:trunk|peer|sip)"
+    r"|register\s*=>|sip trunk|sip registration|itsp"
+)
+_API_SECRET_KEYS = re.compile(
+    r"client_?secret|api_?secret|secret_?key|access_?key|app_?secret|consumer_?secret"
+)
+
+
+def _placeholder(value: str) -> bool:
+    lowered = value.lower().strip()
+    if lowered in _PLACEHOLDERS or len(set(lowered)) <= 1:
+        return True  # ********, xxxxxx, ......
+    if re.fullmatch(
+        r"[*•x.#_-]+|\$\{?[\w.-]+\}?|%[\w.-]+%|<[^>]*>|\{\{?[^}]*\}?\}|\[[^\]]*\]|\([^)]*\)", lowered
+    ):
+        return True  # ${VAR}, %VAR%, <password>, {{password}}, [redacted]
+    if re.fullmatch(r"(?:true|false|yes|no|on|off|\d{1,2}|enabled|disabled|required|optional|none)", lowered):
+        return True
+    return lowered.startswith(("$", "%", "<", "{{", "env:", "vault:", "secret:"))
+
+
+def _password_like(value: str) -> bool:
+    """A value in prose that looks like a password, not an English word."""
+    if value.lower() in _COMMON_WORDS:
+        return False
+    has_digit = any(c.isdigit() for c in value)
+    has_symbol = any(not c.isalnum() for c in value)
+    mixed = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+    return has_digit or has_symbol or mixed
+
+
+def _trim(value: str) -> str:
+    return value.rstrip(".,;:)]}") if len(value) > 4 else value
+
+
+def passwords(text: str) -> Iterator[Candidate]:
+    lowered = text.lower()
+    if not any(
+        word in lowered for word in ("pass", "pwd", "secret", "pw", "login", "cred", "register", "://", "sip")
+    ):
+        return
+    sip_post = bool(_SIP_CONTEXT.search(text))
+    for match in _CONFIG_SECRET.finditer(text):
+        key = match.group(1).lower()
+        group = next(g for g in (2, 3, 4) if match.group(g) is not None)
+        value = match.group(group) if group != 4 else _trim(match.group(4))
+        if _NOT_SECRET_KEYS.search(key) or _placeholder(value) or len(value) < 3:
+            continue
+        if (
+            group == 4
+            and ":" in text[match.start(1) : match.start(group)]
+            and not _config_shaped(text, match)
+        ) and not _password_like(value):
+            continue  # "Password: stored in the vault" read as prose
+        kind = _kind_of(key, sip_post)
+        start = match.start(group)
+        yield _secret(kind, start, start + len(value), value)
+    for match in _XML_SECRET.finditer(text):
+        value = match.group(2)
+        if not _NOT_SECRET_KEYS.search(match.group(1).lower()) and not _placeholder(value):
+            yield _secret(_kind_of(match.group(1).lower(), sip_post), match.start(2), match.end(2), value)
+    for match in _PROSE_SECRET.finditer(text):
+        quoted = match.group(1) is not None
+        value = match.group(1) if quoted else _trim(match.group(2))
+        if _placeholder(value) or (not quoted and not _password_like(value)):
+            continue
+        start = match.start(1) if quoted else match.start(2)
+        sip = "sip" in text[max(0, match.start() - 30) : match.start()].lower()
+        yield _secret(T.SIP_CREDENTIAL if sip else T.PASSWORD, start, start + len(value), value)
+    for match in _LOGIN_PAIR.finditer(text):
+        value = _trim(match.group(1))
+        if not _placeholder(value) and _password_like(value):
+            yield _secret(T.PASSWORD, match.start(1), match.start(1) + len(value), value)
+    for match in _REGISTER.finditer(text):
+        if not _placeholder(match.group(1)):
+            yield _secret(T.SIP_CREDENTIAL, match.start(1), match.end(1), match.group(1))
+    if "@" in text:
+        for match in _SIP_URI_PASSWORD.finditer(text):
+            if not _placeholder(match.group(2)):
+                yield _secret(T.SIP_CREDENTIAL, match.start(2), match.end(2), match.group(2))
+        for match in _URI_PASSWORD.finditer(text):
+            scheme = match.group(1).lower()
+            if scheme.startswith("sip") or _placeholder(match.group(3)):
+                continue
+            yield _secret(T.PASSWORD, match.start(3), match.end(3), match.group(3))
+
+
+def _config_shaped(text: str, match: re.Match[str]) -> bool:
+    """``key: value`` on a line of its own (YAML, a header, a listing), not a sentence."""
+    line = _line_of(text, match.start())
+    return line.strip().startswith(match.group(0).strip()[:3]) and len(line.split()) <= 4
+
+
+def _kind_of(key: str, sip_post: bool) -> str:
+    if _API_SECRET_KEYS.search(key):
+        return T.API_KEY
+    if _SIP_KEYS.search(key) or (sip_post and key in ("secret", "password", "pass", "passwd", "md5secret")):
+        return T.SIP_CREDENTIAL
+    return T.PASSWORD
+
+
+def _secret(kind: str, start: int, end: int, value: str) -> Candidate:
+    preview = f"{value[:4]}{DOT * 4}" if kind == T.API_KEY and len(value) >= 16 else DOT * 4
+    return Candidate(kind, start, end, value, preview)
+
+
+# --- keys and tokens -------------------------------------------------------------------------------------
+
+_PEM = re.compile(
+    r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?)-----"
+)
+_TOKEN_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",  # AWS access key ids
+        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",  # GitHub
+        r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
+        r"\bglpat-[A-Za-z0-9_-]{20,64}\b",  # GitLab
+        r"\bxox[abposre]-[A-Za-z0-9-]{10,250}\b",  # Slack tokens
+        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,200}",
+        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{20,100}",
+        r"https://[A-Za-z0-9.-]{1,100}\.webhook\.office\.com/webhook[A-Za-z0-9]*/[^\s)>\]\"']{20,400}",
+        r"https://outlook\.office(?:365)?\.com/webhook/[^\s)>\]\"']{20,400}",
+        r"https://[A-Za-z0-9.-]{1,100}\.logic\.azure\.com[^\s)>\]\"']{0,300}[?&]sig=[A-Za-z0-9%_-]{20,200}",
+        r"\bAIza[0-9A-Za-z_-]{35}\b",  # Google
+        r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,99}\b",  # Stripe
+        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",  # SendGrid
+        r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b",  # OpenAI, Anthropic
+        r"\bnpm_[A-Za-z0-9]{36}\b",
+        r"\bpypi-AgE[A-Za-z0-9_-]{50,300}\b",
+        r"\bSK[0-9a-f]{32}\b",  # Twilio API key
+        r"\bkey-[0-9a-zA-Z]{32}\b",  # Mailgun
+        r"\bshpat_[a-fA-F0-9]{32}\b",  # Shopify
+        r"\bdop_v1_[a-f0-9]{64}\b",  # DigitalOcean
+    )
+]
+_TOKEN_HINTS = (
+    "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "gh", "glpat-", "xox", "hooks.slack",
+    "discord", "webhook", "logic.azure", "AIza", "_live_", "_test_", "SG.", "sk-", "npm_", "pypi-", "SK",
+    "key-", "shpat_", "dop_v1_",
+)  # fmt: skip
+_KEYED_TOKEN = re.compile(
+    r"(?i)(?<![\w-])[\"']?(?:x-)?(?:api[_-]?key|apikey|api[_-]?token|access[_-]?token|auth[_-]?token"
+    r"|private[_-]?token|app[_-]?key|aws_secret_access_key|api[_-]?secret|client[_-]?secret|discourse[_-]api[_-]key"
+    r"|secret[_-]?key|token)[\"']?\s*(?::|=|=>)\s*[\"']?([A-Za-z0-9_\-./+=]{16,200})"
+)
+_QUERY_TOKEN = re.compile(
+    r"https?://[^\s?#\"'<>]{3,300}\?[^\s#\"'<>]{0,300}?\b(?:token|key|api_key|apikey|sig|signature|secret"
+    r"|access_token|auth|code)=[A-Za-z0-9%_\-.]{16,300}[^\s\"'<>)\]]{0,300}"
+)
+_BEARER = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,2000}=*)")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,2000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{8,2000}")
+
+
+def _entropy(value: str) -> float:
+    counts: dict[str, int] = {}
+    for c in value:
+        counts[c] = counts.get(c, 0) + 1
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def keys_and_tokens(text: str) -> Iterator[Candidate]:
+    if "PRIVATE KEY" in text:
+        for match in _PEM.finditer(text):
+            end_marker = f"-----END {match.group(1)}-----"
+            end = text.find(end_marker, match.end())
+            stop = end + len(end_marker) if end >= 0 else _pem_body_end(text, match.end())
+            body = re.sub(r"\s", "", text[match.end() : stop])[-24:]
+            yield Candidate(
+                T.PRIVATE_KEY, match.start(), stop, body, f"-----BEGIN {match.group(1)}----- {DOT * 4}"
+            )
+    if any(hint in text for hint in _TOKEN_HINTS):
+        for pattern in _TOKEN_PATTERNS:
+            for match in pattern.finditer(text):
+                value = match.group(0)
+                yield Candidate(T.API_KEY, match.start(), match.end(), value, _token_preview(value))
+    lowered = text.lower()
+    if "key" in lowered or "token" in lowered or "secret" in lowered:
+        for match in _KEYED_TOKEN.finditer(text):
+            value = match.group(1)
+            if _placeholder(value) or _entropy(value) < 3.0 or value.isalpha() or value.isdigit():
+                continue
+            yield Candidate(T.API_KEY, match.start(1), match.end(1), value, _token_preview(value))
+    if "?" in text and "http" in lowered:
+        for match in _QUERY_TOKEN.finditer(text):
+            url = match.group(0).rstrip(".,;")
+            yield Candidate(T.API_KEY, match.start(), match.start() + len(url), url, _token_preview(url))
+    if "bearer" in lowered:
+        for match in _BEARER.finditer(text):
+            value = match.group(1)
+            if not _placeholder(value) and _entropy(value) >= 3.0:
+                yield Candidate(T.BEARER_TOKEN, match.start(1), match.end(1), value, f"{value[:3]}{DOT * 4}")
+    if "eyJ" in text:
+        for match in _JWT.finditer(text):
+            yield Candidate(T.BEARER_TOKEN, match.start(), match.end(), match.group(0), f"eyJ{DOT * 4}")
+
+
+def _pem_body_end(text: str, start: int) -> int:
+    blank = text.find("\n\n", start)
+    return blank if blank >= 0 else len(text)
+
+
+def _token_preview(value: str) -> str:
+    if value.startswith("http"):
+        host = re.match(r"https?://[^/?#]+", value)
+        return f"{host.group(0) if host else 'https://'}/{DOT * 4}"
+    return f"{value[:4]}{DOT * 4}"
