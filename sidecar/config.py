@@ -452,8 +452,8 @@ def _check_scanning(scanning: ScanningConfig) -> None:
             ScanSettings.parse(**{key: getattr(scanning, key)})
         except RuleError as exc:
             raise ConfigError(f"scanning.{key}", str(exc)) from None
-    key = scanning.fingerprint_key
-    if key is not None and len(key) < 16:
+    fingerprint_key = scanning.fingerprint_key
+    if fingerprint_key is not None and len(fingerprint_key) < 16:
         raise ConfigError("scanning.fingerprint_key", "must be at least 16 characters")
 
 

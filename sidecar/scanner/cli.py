@@ -6,6 +6,7 @@ that is not an object with a string ``raw``), with a message naming the line. Th
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
@@ -52,7 +53,7 @@ def scan(ctx: Context, source: str, as_json: bool, jsonl: bool) -> None:
     if jsonl:
         if source != "-":
             fail("--jsonl reads its posts from stdin: give no FILE (or -)")
-        _scan_lines(scanner, click.get_text_stream("stdin"))
+        _scan_lines(scanner, io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8"))
         return
     raw = _read(source)
     findings = scanner.scan(raw)
