@@ -202,6 +202,38 @@ class TerminationConfig:
     )
 
 
+DEFAULT_PM_MESSAGE = """Hello {username},
+
+Your post {post_url} seems to contain information that should not be shared on the forum:
+
+{findings}
+
+Everyone who can read the topic can see it, and it stays in the post's edit history. Please edit the post
+and take it out (the pencil icon under the post). If it is a password or a key, please change it too: it may
+have been seen already.
+
+If this is a mistake (a made-up example, say), there is nothing to do: a moderator will have a look.
+
+Thank you,
+The MUG forum moderators"""
+
+SCAN_ACTIONS = ("pm", "flag", "hide")
+
+
+@dataclass(frozen=True)
+class ScanningActionsConfig:
+    critical: tuple[str, ...] = setting(
+        ("pm", "flag"),
+        "Actions for critical findings (cards, national ids, bank details, keys, passwords):"
+        " pm (private message to the author), flag (notify the moderators), hide (hide the post at once).",
+    )
+    high: tuple[str, ...] = setting(
+        ("pm",), "Actions for high findings (personal phone, email, birth date, address)."
+    )
+    medium: tuple[str, ...] = setting((), "Actions for medium findings (a queue entry is always made).")
+    low: tuple[str, ...] = setting((), "Actions for low findings (a queue entry is always made).")
+
+
 @dataclass(frozen=True)
 class ScanningConfig:
     fingerprint_key: str | None = secret(
@@ -223,6 +255,25 @@ class ScanningConfig:
         'Extra types, each "TYPE|severity|validator|regex" (validator: none, luhn, iban or aba; a capture'
         " group 1 marks the value).",
     )
+    private_messages: bool = setting(False, "Scan private messages too (other posts are always scanned).")
+    pm_window_minutes: float = setting(
+        10.0, "At most one private message to an author per this many minutes, however often they edit."
+    )
+    pm_title: str = setting(
+        "About your post in \u201c{topic}\u201d",
+        "Title of the private message; placeholders {topic}, {username}.",
+    )
+    pm_message: str = setting(
+        DEFAULT_PM_MESSAGE,
+        "The private message; placeholders {username}, {post_url}, {topic} and {findings} (one line per"
+        " finding: what it is and its masked preview, never the value).",
+    )
+    flag_message: str = setting(
+        "This post may contain sensitive information ({types}). The author has been asked privately to edit"
+        " it. Reported automatically by the MUG sidecar.",
+        "Message of the moderators' flag; placeholder {types} (the kinds found, never the values).",
+    )
+    actions: ScanningActionsConfig = field(default_factory=ScanningActionsConfig)
 
 
 @dataclass(frozen=True)
@@ -258,7 +309,7 @@ def _field_types(section_cls: type[Any]) -> dict[str, tuple[dataclasses.Field[An
 
 
 def env_name(section: str, key: str) -> str:
-    return f"MUG_{section}_{key}".upper()
+    return f"MUG_{section}_{key}".upper().replace(".", "_")
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -298,6 +349,12 @@ def _build_section(name: str, cls: type[Any], table: dict[str, Any], env: Mappin
     values: dict[str, Any] = {}
     for key, (f, typ) in fields.items():
         dotted = f"{name}.{key}"
+        if isinstance(typ, type) and dataclasses.is_dataclass(typ):  # a subtable: [scanning.actions]
+            sub = table.get(key, {})
+            if not isinstance(sub, dict):
+                raise ConfigError(dotted, f"must be a table ([{dotted}])")
+            values[key] = _build_section(dotted, typ, sub, env)
+            continue
         value: Any = dataclasses.MISSING
         if key in table:
             value = _coerce(dotted, typ, table[key])
@@ -452,6 +509,22 @@ def _check_scanning(scanning: ScanningConfig) -> None:
             ScanSettings.parse(**{key: getattr(scanning, key)})
         except RuleError as exc:
             raise ConfigError(f"scanning.{key}", str(exc)) from None
+    for level in ("critical", "high", "medium", "low"):
+        for action in getattr(scanning.actions, level):
+            if action not in SCAN_ACTIONS:
+                raise ConfigError(
+                    f"scanning.actions.{level}",
+                    f"unknown action {action!r} (known: {', '.join(SCAN_ACTIONS)})",
+                )
+        if "hide" in getattr(scanning.actions, level) and "flag" not in getattr(scanning.actions, level):
+            raise ConfigError(f"scanning.actions.{level}", "hide works through the flag: add flag too")
+    if scanning.pm_window_minutes < 0:
+        raise ConfigError("scanning.pm_window_minutes", "must not be negative")
+    _check_template("scanning.pm_title", scanning.pm_title, frozenset({"topic", "username"}))
+    _check_template(
+        "scanning.pm_message", scanning.pm_message, frozenset({"username", "post_url", "topic", "findings"})
+    )
+    _check_template("scanning.flag_message", scanning.flag_message, frozenset({"types"}))
     fingerprint_key = scanning.fingerprint_key
     if fingerprint_key is not None and len(fingerprint_key) < 16:
         raise ConfigError("scanning.fingerprint_key", "must be at least 16 characters")
@@ -521,16 +594,24 @@ def render_masked(config: Config) -> str:
     """The effective configuration as TOML, secrets masked (set) or commented out (unset)."""
     lines: list[str] = []
     for name in sections():
-        section = getattr(config, name)
-        lines.append(f"[{name}]")
-        for key, (f, _) in _field_types(type(section)).items():
-            value = getattr(section, key)
-            if f.metadata.get("secret"):
-                lines.append(f'{key} = "{MASK}"' if value else f"# {key} is not set")
-            else:
-                lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
+        _render_section(lines, name, getattr(config, name))
     return "\n".join(lines)
+
+
+def _render_section(lines: list[str], name: str, section: Any) -> None:
+    lines.append(f"[{name}]")
+    subtables = []
+    for key, (f, typ) in _field_types(type(section)).items():
+        value = getattr(section, key)
+        if dataclasses.is_dataclass(typ):
+            subtables.append((f"{name}.{key}", value))
+        elif f.metadata.get("secret"):
+            lines.append(f'{key} = "{MASK}"' if value else f"# {key} is not set")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    lines.append("")
+    for sub_name, sub in subtables:
+        _render_section(lines, sub_name, sub)
 
 
 def _toml_value(value: Any) -> str:
@@ -548,6 +629,13 @@ def documented_keys() -> dict[str, str]:
     """Every dotted key with its documentation (checked against config.example.toml by a test)."""
     docs: dict[str, str] = {}
     for name, cls in sections().items():
-        for key, (f, _) in _field_types(cls).items():
-            docs[f"{name}.{key}"] = str(f.metadata.get("doc", ""))
+        _document(docs, name, cls)
     return docs
+
+
+def _document(docs: dict[str, str], name: str, cls: type[Any]) -> None:
+    for key, (f, typ) in _field_types(cls).items():
+        if isinstance(typ, type) and dataclasses.is_dataclass(typ):
+            _document(docs, f"{name}.{key}", typ)
+        else:
+            docs[f"{name}.{key}"] = str(f.metadata.get("doc", ""))

@@ -371,3 +371,81 @@ class SweepStep(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class FindingStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED_BY_EDIT = "resolved_by_edit"  # a later version of the post no longer contains it
+    DISMISSED = "dismissed"  # a moderator judged it a false positive (its fingerprint is then allowed)
+    CONFIRMED = "confirmed"  # a moderator agreed
+    POST_DELETED = "post_deleted"  # the post is gone
+
+
+class PostFinding(Base):
+    """A finding in a post, as the moderators' queue shows it: where, what kind, how bad, a masked preview
+    and a keyed fingerprint. Never the value itself. One row per (post, fingerprint) across versions."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        UniqueConstraint("post_id", "fingerprint"),
+        Index("ix_findings_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    post_id: Mapped[int] = mapped_column(BigInteger)
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    post_number: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    author_username: Mapped[str | None] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    span_start: Mapped[int] = mapped_column(Integer)  # character offsets in the version last seen
+    span_end: Mapped[int] = mapped_column(Integer)
+    preview: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    detector_version: Mapped[str] = mapped_column(String(20))
+    first_version: Mapped[int] = mapped_column(Integer)
+    last_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the author's private message
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the moderators' flag on the post
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PostScan(Base):
+    """One version of one post, scanned: a replayed delivery finds its row and does nothing again."""
+
+    __tablename__ = "post_scans"
+
+    post_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20))  # acting (actions under way), done
+    findings: Mapped[int] = mapped_column(Integer)
+    pm_attempted: Mapped[bool] = mapped_column(Boolean, default=False)
+    pm_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FindingAllowance(Base):
+    """A value a moderator dismissed for an author: that fingerprint is not reported for them again."""
+
+    __tablename__ = "finding_allowances"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    forum_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    finding_id: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuthorNotice(Base):
+    """When the sidecar last sent an author a private message about their posts (one per window)."""
+
+    __tablename__ = "author_notices"
+
+    forum_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    last_pm_at: Mapped[datetime] = mapped_column(UTCDateTime)

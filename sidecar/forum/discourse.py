@@ -394,6 +394,9 @@ class DiscourseForum:
     def get_post(self, post_id: int) -> ForumPost:
         return _post(self._api.post_by_id(post_id))
 
+    def get_topic_post(self, topic_id: int, post_number: int = 1) -> ForumPost:
+        return _post(self._api._get(f"/posts/by_number/{topic_id}/{post_number}.json"))
+
     def user_field_definitions(self) -> list[UserFieldDefinition]:
         site = self._api._get("/site.json")
         return [

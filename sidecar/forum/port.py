@@ -215,6 +215,10 @@ class ForumClient(Protocol):
 
     def get_post(self, post_id: int) -> ForumPost: ...
 
+    def get_topic_post(self, topic_id: int, post_number: int = 1) -> ForumPost:
+        """The post at ``post_number`` of a topic (1: the first post, which a topic payload lacks)."""
+        ...
+
     def flag_post(
         self,
         post_id: int,

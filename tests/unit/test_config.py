@@ -35,12 +35,17 @@ def test_example_config_loads_and_documents_every_key() -> None:
     text = EXAMPLE.read_text()
     parsed = tomllib.loads(text)
     for dotted in documented_keys():
-        section, key = dotted.split(".")
-        assert f"[{section}]" in text
-        shown = key in parsed.get(section, {}) or re.search(rf"^# {key}_file = ", text, re.M)
+        section, key = dotted.rsplit(".", 1)
+        header = text.index(f"[{section}]\n")
+        table = parsed
+        for part in section.split("."):
+            table = table.get(part, {})
+        shown = key in table or re.search(rf"^# {key}_file = ", text[header:], re.M)
         assert shown, f"{dotted} is not in config.example.toml"
-        # The line above the key is its comment.
-        block = text[: text.index(f"{key}" if key in parsed.get(section, {}) else f"# {key}_file")]
+        # The line above the key (in its own section) is its comment.
+        written = re.search(rf"^(# )?{key}(_file)? = ", text[header:], re.M)
+        assert written is not None, f"{dotted} is not in its section [{section}]"
+        block = text[: header + written.start()]
         assert block.rstrip().splitlines()[-1].startswith("#"), f"{dotted} has no comment"
 
 

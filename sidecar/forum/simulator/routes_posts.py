@@ -58,6 +58,25 @@ def show(ctx: Ctx, args: Mapping[str, str]) -> Response:
         return json_answer(post_json(ctx.sim, _post(ctx, args["id"]), ctx.user))
 
 
+def by_number(ctx: Ctx, args: Mapping[str, str]) -> Response:
+    """dc: PostsController#by_number -- the post at a position of a topic, rendered as ``show`` renders it."""
+    topic_id, number = args["topic_id"], args["post_number"]
+    with ctx.sim.lock:
+        found = None
+        if topic_id.isdigit() and number.isdigit():
+            found = next(
+                (
+                    p
+                    for p in ctx.sim.posts.values()
+                    if p.topic_id == int(topic_id) and p.post_number == int(number)
+                ),
+                None,
+            )
+        if found is None:
+            raise errors.not_found()
+        return json_answer(post_json(ctx.sim, _post(ctx, str(found.id)), ctx.user))
+
+
 def update(ctx: Ctx, args: Mapping[str, str]) -> Response:
     post_params = ctx.params.get("post")
     if not isinstance(post_params, dict) or params.present(post_params, "raw") is None:
@@ -117,6 +136,7 @@ def create_action(ctx: Ctx, args: Mapping[str, str]) -> Response:
 ROUTES = (
     Route("/posts", ("POST",), create, Access.LOGIN),
     Route("/posts/<id>", ("GET",), show, Access.PUBLIC),
+    Route("/posts/by_number/<topic_id>/<post_number>", ("GET",), by_number, Access.PUBLIC),
     Route("/posts/<id>", ("PUT",), update, Access.LOGIN),
     Route("/posts/<id>", ("DELETE",), destroy, Access.LOGIN),
     Route("/posts/<id>/unhide", ("PUT",), unhide, Access.LOGIN),
