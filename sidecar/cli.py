@@ -20,6 +20,7 @@ from sidecar.cli_exit import fail
 from sidecar.config import Config, ConfigError, load_config, render_masked
 from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
 from sidecar.db.schema import schema_status, upgrade
+from sidecar.findings.cli import findings
 from sidecar.forum.actions import list_actions
 from sidecar.forum.factory import build_forum
 from sidecar.forum.port import ForumClient
@@ -372,6 +373,7 @@ main.add_command(registrations)
 main.add_command(terminations)
 main.add_command(deferrals)
 main.add_command(scan)
+main.add_command(findings)
 
 
 @main.group()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -201,9 +202,38 @@ def _settle(session: Session, claimed: ClaimedDelivery, **values: object) -> Non
         raise ClaimLost(f"delivery {claimed.id}: claim {claimed.claim} no longer holds")
 
 
+# The text fields of a stored post delivery: removed once the delivery is finished (ids and hashes stay).
+POST_TEXT_FIELDS = ("raw", "cooked", "excerpt")
+
+
+def without_post_text(event_type: str, body: bytes) -> bytes | None:
+    """The body with the post's text taken out (``"raw": null``...), or None when there is none to take.
+
+    Sensitive values a member pasted must not outlive the processing of the webhook that carried them: the
+    findings keep masked previews and fingerprints only, and the inbox keeps ids, names and hashes.
+    """
+    if event_type != "post":
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    post = document.get("post") if isinstance(document, dict) else None
+    if not isinstance(post, dict) or all(post.get(key) is None for key in POST_TEXT_FIELDS):
+        return None
+    for key in POST_TEXT_FIELDS:
+        if key in post:
+            post[key] = None
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
 def finish(session: Session, claimed: ClaimedDelivery, status: DeliveryStatus, now: datetime) -> None:
     """Record success (``done`` or ``ignored``) in the handler's own transaction."""
-    _settle(session, claimed, status=status, finished_at=now, last_error=None)
+    values: dict[str, object] = {"status": status, "finished_at": now, "last_error": None}
+    redacted = without_post_text(claimed.event_type, claimed.body)
+    if redacted is not None:
+        values["body"] = redacted
+    _settle(session, claimed, **values)
 
 
 def fail(
@@ -211,6 +241,11 @@ def fail(
 ) -> DeliveryStatus:
     """Record a failed attempt: ``failed`` until ``retry_at``, or ``dead`` when there is none."""
     status = DeliveryStatus.FAILED if retry_at is not None else DeliveryStatus.DEAD
+    values: dict[str, object] = {}
+    if status == DeliveryStatus.DEAD:
+        redacted = without_post_text(claimed.event_type, claimed.body)
+        if redacted is not None:
+            values["body"] = redacted  # a retry by an admin reads the post from the forum
     _settle(
         session,
         claimed,
@@ -218,6 +253,7 @@ def fail(
         last_error=error[:MAX_ERROR_LENGTH],
         next_attempt_at=retry_at or now,
         finished_at=None if retry_at is not None else now,
+        **values,
     )
     return status
 

@@ -6,6 +6,7 @@ that is not an object with a string ``raw``), with a message naming the line. Th
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import sys
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
     from sidecar.cli import Context
 
 
+@functools.lru_cache(maxsize=8)
 def build_scanner(config: Config) -> Scanner:
+    """The scanner the configuration describes (built once per configuration: workers call it per post)."""
     scanning = config.scanning
     settings = ScanSettings.parse(
         severity=scanning.severity,

@@ -1,0 +1,502 @@
+"""Acting on what the scanner finds in forum posts: warn the author, flag for the moderators, keep the queue.
+
+For each post version (``post_created``, ``post_edited``, a topic's first post on ``topic_edited``):
+
+1. Skipped: posts by the sidecar's own API user (its warning messages come back as ``post_created``),
+   whispers and small actions, deleted posts, and private messages unless ``scanning.private_messages``.
+2. The payload's ``raw`` is scanned. Clean: the version is recorded and open findings of the post that are
+   gone are resolved by the edit; no forum call at all.
+3. With findings, the post is read again from the forum (payloads are stale) and its current version is
+   scanned; the findings are stored (one row per post and fingerprint), and by severity
+   (``[scanning.actions]``): one private message to the author for the version, listing what was found by
+   kind and masked preview (never the value); one ``notify_moderators`` flag on the post naming the kinds;
+   optionally the post hidden. A finding the author was told about, or the moderators were flagged for, is
+   never told or flagged again; an author gets at most one message per ``scanning.pm_window_minutes``.
+
+Every step is idempotent per (post, version): a replayed delivery finds the version's ``post_scans`` row
+and does nothing. The row is written before the forum calls (status ``acting``) and marked ``done`` after
+them, so a forum outage leaves the actions to the delivery's retry instead of losing them; a private
+message is marked attempted before it is sent and is not sent twice.
+
+The values themselves are never stored or logged: findings keep masked previews and keyed fingerprints.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from sidecar import audit
+from sidecar.clock import Clock
+from sidecar.config import Config
+from sidecar.db.engine import insert_or_ignore
+from sidecar.db.models import (
+    AuthorNotice,
+    Base,
+    FindingAllowance,
+    FindingStatus,
+    PostFinding,
+    PostScan,
+)
+from sidecar.forum.port import FlagType, ForumClient, ForumError, ForumPost, NotFound
+from sidecar.scanner import Finding, Scanner
+
+log = logging.getLogger(__name__)
+
+SIDECAR = "sidecar"
+SMALL_ACTION, WHISPER = 3, 4
+
+LABELS = {
+    "CREDIT_CARD": "a payment card number",
+    "US_SSN": "a US Social Security number",
+    "CA_SIN": "a Canadian Social Insurance Number",
+    "IBAN": "a bank account number (IBAN)",
+    "ABA_ROUTING": "a bank routing number",
+    "BANK_ACCOUNT": "a bank account number",
+    "EMAIL": "a personal email address",
+    "PHONE": "a personal phone number",
+    "DOB": "a date of birth",
+    "ADDRESS": "a street address",
+    "IP_ADDRESS": "a network address",
+    "PASSWORD": "a password",
+    "SIP_CREDENTIAL": "a SIP account password",
+    "PRIVATE_KEY": "a private key",
+    "API_KEY": "an API key or secret token",
+    "BEARER_TOKEN": "an access token",
+}
+
+
+@dataclass(frozen=True)
+class PostVersion:
+    """What a post event says about the post (the text may be absent: a topic event, a redacted body)."""
+
+    id: int
+    topic_id: int | None
+    post_number: int | None
+    version: int
+    user_id: int | None
+    username: str | None
+    raw: str | None
+    post_type: int = 1
+    private_message: bool = False
+    deleted: bool = False
+    topic_title: str | None = None
+    post_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    post_id: int
+    version: int | None
+    result: str  # skipped:<why>, duplicate, clean, acted, gone
+    findings: int = 0
+    pm_sent: bool = False
+    flagged: bool = False
+
+
+class FindingsService:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        config: Config,
+        scanner: Scanner,
+        forum: ForumClient | None,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._config = config
+        self._settings = config.scanning
+        self._scanner = scanner
+        self._forum = forum
+
+    # --- events
+
+    def on_post(self, post: PostVersion) -> ScanOutcome:
+        why = self._skip(post)
+        if why is not None:
+            return ScanOutcome(post.id, post.version, f"skipped:{why}")
+        if self._scanned(post.id, post.version):
+            return ScanOutcome(post.id, post.version, "duplicate")
+        if post.raw is not None and not self._scan(post.raw, post.user_id):
+            self._record_clean(post.id, post.version)
+            return ScanOutcome(post.id, post.version, "clean")
+        # Findings in the payload (or no text in it): act on what the post says now, not what it said.
+        try:
+            current = self._require_forum().get_post(post.id)
+        except NotFound:
+            self.on_post_destroyed(post.id)
+            return ScanOutcome(post.id, None, "gone")
+        return self.on_current_post(self._merge(post, current))
+
+    def on_topic_edited(self, topic_id: int) -> ScanOutcome:
+        """A topic payload has no text: read the first post, and scan it as it is now."""
+        try:
+            current = self._require_forum().get_topic_post(topic_id, 1)
+        except NotFound:
+            return ScanOutcome(0, None, "gone")
+        post = PostVersion(
+            id=current.id,
+            topic_id=current.topic_id,
+            post_number=current.post_number,
+            version=current.version,
+            user_id=current.user_id,
+            username=current.username,
+            raw=current.raw,
+            deleted=current.deleted,
+        )
+        why = self._skip(post)
+        if why is not None:
+            return ScanOutcome(post.id, post.version, f"skipped:{why}")
+        return self.on_current_post(post)
+
+    def on_post_destroyed(self, post_id: int) -> int:
+        """Close the post's open findings; how many were closed."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            closed = (
+                session.execute(
+                    update(PostFinding)
+                    .where(PostFinding.post_id == post_id, PostFinding.status == FindingStatus.OPEN)
+                    .values(status=FindingStatus.POST_DELETED, updated_at=now)
+                    .returning(PostFinding.id)
+                )
+                .scalars()
+                .all()
+            )
+            if closed:
+                audit.record(
+                    session,
+                    at=now,
+                    actor=SIDECAR,
+                    action="finding.post_deleted",
+                    target=f"post:{post_id}",
+                    details={"findings": list(closed)},
+                )
+        return len(closed)
+
+    # --- the current version
+
+    def on_current_post(self, post: PostVersion) -> ScanOutcome:
+        """Scan the post's current text and act on it (``post.raw`` is what the forum says now)."""
+        if post.deleted:
+            self.on_post_destroyed(post.id)
+            return ScanOutcome(post.id, post.version, "gone")
+        found = self._scan(post.raw or "", post.user_id)
+        if not found:
+            self._record_clean(post.id, post.version)
+            return ScanOutcome(post.id, post.version, "clean")
+        scan = self._begin(post, found)
+        if scan is None:
+            return ScanOutcome(post.id, post.version, "duplicate")
+        pm_sent = self._warn_author(post, scan)
+        flagged = self._flag(post)
+        self._finish(post)
+        return ScanOutcome(post.id, post.version, "acted", len(found), pm_sent, flagged)
+
+    def _begin(self, post: PostVersion, found: Sequence[Finding]) -> PostScan | None:
+        """Record the version (``acting``) and its findings; None when the version is done already."""
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            table = Base.metadata.tables[PostScan.__tablename__]
+            session.execute(
+                insert_or_ignore(session.get_bind().dialect.name, table).values(
+                    post_id=post.id,
+                    version=post.version,
+                    status="acting",
+                    findings=len(found),
+                    pm_attempted=False,
+                    pm_sent=False,
+                    scanned_at=now,
+                )
+            )
+            scan = session.get(PostScan, (post.id, post.version), with_for_update=True)
+            assert scan is not None
+            if scan.status == "done":
+                return None
+            opened = self._store(session, post, found, now)
+            if opened:
+                audit.record(
+                    session,
+                    at=now,
+                    actor=SIDECAR,
+                    action="finding.opened",
+                    target=f"post:{post.id}",
+                    details={
+                        "version": post.version,
+                        "author": post.user_id,
+                        "findings": [{"id": f.id, "type": f.type, "severity": f.severity} for f in opened],
+                    },
+                )
+            session.expunge(scan)
+            return scan
+
+    def _store(
+        self, session: Session, post: PostVersion, found: Sequence[Finding], now: datetime
+    ) -> list[PostFinding]:
+        rows = {
+            row.fingerprint: row
+            for row in session.execute(select(PostFinding).where(PostFinding.post_id == post.id)).scalars()
+        }
+        opened: list[PostFinding] = []
+        for finding in found:
+            row = rows.get(finding.fingerprint)
+            if row is None:
+                row = PostFinding(
+                    post_id=post.id,
+                    topic_id=post.topic_id,
+                    post_number=post.post_number,
+                    author_id=post.user_id,
+                    author_username=post.username,
+                    type=finding.type,
+                    severity=finding.severity,
+                    span_start=finding.start,
+                    span_end=finding.end,
+                    preview=finding.preview,
+                    fingerprint=finding.fingerprint,
+                    detector_version=finding.detector_version,
+                    first_version=post.version,
+                    last_version=post.version,
+                    status=FindingStatus.OPEN,
+                    first_seen_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                rows[finding.fingerprint] = row
+                opened.append(row)
+            elif post.version >= row.last_version:
+                row.span_start, row.span_end, row.last_version = finding.start, finding.end, post.version
+                row.updated_at = now
+                if row.status == FindingStatus.RESOLVED_BY_EDIT:
+                    row.status = FindingStatus.OPEN  # put back by a later edit
+                    opened.append(row)
+        session.flush()
+        present = {f.fingerprint for f in found}
+        self._resolve_missing(session, post, present, now)
+        return opened
+
+    def _resolve_missing(self, session: Session, post: PostVersion, present: set[str], now: datetime) -> None:
+        gone = [
+            row
+            for row in session.execute(
+                select(PostFinding).where(
+                    PostFinding.post_id == post.id,
+                    PostFinding.status == FindingStatus.OPEN,
+                    PostFinding.last_version <= post.version,
+                )
+            ).scalars()
+            if row.fingerprint not in present
+        ]
+        for row in gone:
+            row.status, row.updated_at = FindingStatus.RESOLVED_BY_EDIT, now
+        if gone:
+            audit.record(
+                session,
+                at=now,
+                actor=SIDECAR,
+                action="finding.resolved_by_edit",
+                target=f"post:{post.id}",
+                details={"version": post.version, "findings": [row.id for row in gone]},
+            )
+
+    def _record_clean(self, post_id: int, version: int) -> None:
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            table = Base.metadata.tables[PostScan.__tablename__]
+            session.execute(
+                insert_or_ignore(session.get_bind().dialect.name, table).values(
+                    post_id=post_id,
+                    version=version,
+                    status="done",
+                    findings=0,
+                    pm_attempted=False,
+                    pm_sent=False,
+                    scanned_at=now,
+                )
+            )
+            open_count = session.execute(
+                select(PostFinding.id).where(
+                    PostFinding.post_id == post_id, PostFinding.status == FindingStatus.OPEN
+                )
+            ).first()
+            if open_count is not None:
+                post = PostVersion(post_id, None, None, version, None, None, "")
+                self._resolve_missing(session, post, set(), now)
+
+    # --- the actions
+
+    def _actions(self, severity: str) -> tuple[str, ...]:
+        return tuple(getattr(self._settings.actions, severity, ()))
+
+    def _warn_author(self, post: PostVersion, scan: PostScan) -> bool:
+        """One private message for the version, about the findings the author has not been told of."""
+        if scan.pm_sent or scan.pm_attempted or not post.username:
+            return False
+        now = self._clock.now()
+        with self._sessions() as session:
+            untold = [
+                row
+                for row in self._open_findings(session, post.id)
+                if row.notified_at is None and "pm" in self._actions(row.severity)
+            ]
+            notice = session.get(AuthorNotice, post.user_id) if post.user_id is not None else None
+            window = timedelta(minutes=self._settings.pm_window_minutes)
+            recent = notice is not None and now - notice.last_pm_at < window
+        if not untold or recent:
+            return False
+        with self._sessions.begin() as session:
+            session.execute(
+                update(PostScan)
+                .where(PostScan.post_id == post.id, PostScan.version == post.version)
+                .values(pm_attempted=True)
+            )
+        title = self._settings.pm_title.format(topic=post.topic_title or "the forum", username=post.username)
+        lines = "\n".join(f"- {LABELS.get(row.type, row.type.lower())}: {row.preview}" for row in untold)
+        body = self._settings.pm_message.format(
+            username=post.username,
+            post_url=self._post_link(post),
+            topic=post.topic_title or "the forum",
+            findings=lines,
+        )
+        try:
+            self._require_forum().send_private_message([post.username], title, body)
+        except ForumError:
+            # The forum answered with an error: nothing was sent, the delivery's retry sends it.
+            with self._sessions.begin() as session:
+                session.execute(
+                    update(PostScan)
+                    .where(PostScan.post_id == post.id, PostScan.version == post.version)
+                    .values(pm_attempted=False)
+                )
+            raise
+        with self._sessions.begin() as session:
+            session.execute(
+                update(PostScan)
+                .where(PostScan.post_id == post.id, PostScan.version == post.version)
+                .values(pm_sent=True)
+            )
+            session.execute(
+                update(PostFinding).where(PostFinding.id.in_([r.id for r in untold])).values(notified_at=now)
+            )
+            if post.user_id is not None:
+                notice = session.get(AuthorNotice, post.user_id)
+                if notice is None:
+                    session.add(AuthorNotice(forum_user_id=post.user_id, last_pm_at=now))
+                else:
+                    notice.last_pm_at = now
+        return True
+
+    def _flag(self, post: PostVersion) -> bool:
+        """One notify_moderators flag naming the kinds found; never again for the same finding."""
+        with self._sessions() as session:
+            unflagged = [
+                row
+                for row in self._open_findings(session, post.id)
+                if row.flagged_at is None and "flag" in self._actions(row.severity)
+            ]
+        if not unflagged:
+            return False
+        kinds = sorted({LABELS.get(row.type, row.type.lower()) for row in unflagged})
+        hide = any("hide" in self._actions(row.severity) for row in unflagged)
+        self._require_forum().flag_post(
+            post.id,
+            flag_type=FlagType.NOTIFY_MODERATORS,
+            message=self._settings.flag_message.format(types=", ".join(kinds)),
+            take_action=hide,
+        )
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            session.execute(
+                update(PostFinding)
+                .where(PostFinding.id.in_([r.id for r in unflagged]))
+                .values(flagged_at=now)
+            )
+        return True
+
+    def _finish(self, post: PostVersion) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(PostScan)
+                .where(PostScan.post_id == post.id, PostScan.version == post.version)
+                .values(status="done")
+            )
+
+    # --- pieces
+
+    def _skip(self, post: PostVersion) -> str | None:
+        api_user = self._config.forum.api_username.lower()
+        if post.username is not None and post.username.lower() == api_user:
+            return "own_post"
+        if post.user_id is not None and post.user_id <= 0:
+            return "system_post"
+        if post.post_type in (SMALL_ACTION, WHISPER):
+            return "whisper" if post.post_type == WHISPER else "small_action"
+        if post.private_message and not self._settings.private_messages:
+            return "private_message"
+        if post.deleted:
+            return "deleted"
+        return None
+
+    def _scan(self, raw: str, author_id: int | None) -> list[Finding]:
+        found = self._scanner.scan(raw)
+        if not found or author_id is None:
+            return found
+        with self._sessions() as session:
+            allowed = set(
+                session.execute(
+                    select(FindingAllowance.fingerprint).where(
+                        FindingAllowance.forum_user_id == author_id,
+                        FindingAllowance.fingerprint.in_([f.fingerprint for f in found]),
+                    )
+                ).scalars()
+            )
+        return [f for f in found if f.fingerprint not in allowed]
+
+    def _scanned(self, post_id: int, version: int) -> bool:
+        with self._sessions() as session:
+            scan = session.get(PostScan, (post_id, version))
+            return scan is not None and scan.status == "done"
+
+    def _open_findings(self, session: Session, post_id: int) -> list[PostFinding]:
+        return list(
+            session.execute(
+                select(PostFinding)
+                .where(PostFinding.post_id == post_id, PostFinding.status == FindingStatus.OPEN)
+                .order_by(PostFinding.span_start)
+            ).scalars()
+        )
+
+    def _merge(self, post: PostVersion, current: ForumPost) -> PostVersion:
+        return PostVersion(
+            id=current.id,
+            topic_id=current.topic_id,
+            post_number=current.post_number,
+            version=current.version,
+            user_id=current.user_id if current.user_id is not None else post.user_id,
+            username=current.username or post.username,
+            raw=current.raw,
+            post_type=post.post_type,
+            private_message=post.private_message,
+            deleted=current.deleted,
+            topic_title=post.topic_title,
+            post_url=post.post_url,
+        )
+
+    def _post_link(self, post: PostVersion) -> str:
+        base = self._config.forum.url.rstrip("/")
+        if post.post_url:
+            return f"{base}{post.post_url}" if post.post_url.startswith("/") else post.post_url
+        if post.topic_id is not None and post.post_number is not None:
+            return f"{base}/t/{post.topic_id}/{post.post_number}"
+        return f"{base}/p/{post.id}"
+
+    def _require_forum(self) -> ForumClient:
+        if self._forum is None:
+            raise RuntimeError("acting on findings needs the forum")
+        return self._forum

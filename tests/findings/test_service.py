@@ -1,0 +1,112 @@
+"""FindingsService in-process against the simulated forum (under ``responses``): what the author, the
+moderators and the queue get for each kind of post, and what replays, edits and dismissals change."""
+
+from __future__ import annotations
+
+from sidecar.config import Config
+from sidecar.forum.discourse import DiscourseForum
+from sidecar.forum.simulator import DiscourseSimulator
+from sidecar.runtime import Runtime
+from tests.findings.conftest import CARD, audit_of, findings, flags, payload, pms_to, queue_for, service_for
+from tests.termination.conftest import forum_writes, request_count
+
+
+def test_a_card_number_gets_one_pm_one_flag_and_a_queue_entry(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    post = sim.write_post(
+        member, f"Our billing contact paid with {CARD}, can someone check?", title="Billing"
+    )
+    service = service_for(runtime, forum, forum_config)
+    before = request_count(sim)
+    outcome = service.on_post(payload(sim, post))
+    assert outcome.result == "acted"
+    assert outcome.pm_sent
+    assert outcome.flagged
+    [pm] = pms_to(sim, "ann")
+    assert "a payment card number: **** **** **** 1111" in pm
+    assert CARD not in pm
+    [flag] = flags(sim, post.id)
+    assert flag.post_action_type_id == 7
+    assert flag.message is not None
+    assert "payment card number" in flag.message
+    assert CARD not in flag.message
+    [row] = findings(runtime)
+    assert (row.type, row.severity, row.status, row.post_id) == ("CREDIT_CARD", "critical", "open", post.id)
+    assert row.notified_at is not None
+    assert row.flagged_at is not None
+    writes = [(m, p) for m, p, _ in forum_writes(sim, before)]
+    assert writes == [("POST", "/posts.json"), ("POST", "/post_actions.json")]
+
+    # The same delivery again: nothing more.
+    before = request_count(sim)
+    assert service.on_post(payload(sim, post)).result == "duplicate"
+    assert request_count(sim) == before
+
+
+def test_a_clean_post_costs_no_forum_call(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    post = sim.write_post(
+        member,
+        "Upgraded the MiVB to 9.1.0.15, ext 4410 rings the 6930 at MAC 00:08:5D:12:34:56; "
+        "sip:1001@pbx.example.com From: <sip:+16135550123@pbx.example.com>;tag=4111111111111111",
+        title="Upgrade notes",
+    )
+    before = request_count(sim)
+    outcome = service_for(runtime, forum, forum_config).on_post(payload(sim, post))
+    assert outcome.result == "clean"
+    assert request_count(sim) == before
+    assert findings(runtime) == []
+
+
+def test_an_edit_that_removes_the_card_resolves_the_finding_and_sends_nothing(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    post = sim.write_post(member, f"card {CARD} for the renewal", title="Renewal")
+    service = service_for(runtime, forum, forum_config)
+    service.on_post(payload(sim, post))
+    edited = sim.edit_post(post.id, "card removed, sorry!", actor=sim.user(member))
+    before = request_count(sim)
+    assert service.on_post(payload(sim, edited)).result == "clean"
+    assert request_count(sim) == before
+    [row] = findings(runtime)
+    assert row.status == "resolved_by_edit"
+    assert [a for _, a, _ in audit_of(runtime, "finding.")] == ["finding.opened", "finding.resolved_by_edit"]
+
+
+def test_a_quoted_card_is_not_reported_and_the_sidecars_own_pm_is_skipped(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    first = sim.write_post(member, f"my card {CARD}", title="Oops")
+    ben = sim.create_user("ben", "ben@acme.test", emit=False)
+    reply = sim.write_post(
+        ben.id,
+        f'[quote="ann, post:1, topic:{first.topic_id}"]\nmy card {CARD}\n[/quote]\nPlease remove that!',
+        topic_id=first.topic_id,
+    )
+    service = service_for(runtime, forum, forum_config)
+    assert service.on_post(payload(sim, reply)).result == "clean"
+    service.on_post(payload(sim, first))
+    [pm_topic] = sim.private_messages(to="ann")
+    own = sim.first_post(pm_topic.id)
+    assert service.on_post(payload(sim, own)).result.startswith("skipped:")
+    assert [r.post_id for r in findings(runtime)] == [first.id]
+
+
+def test_a_dismissal_silences_the_same_value_for_that_author(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    sim.create_user("mo", "mo@mug.test", moderator=True, emit=False)
+    post = sim.write_post(member, f"test card {CARD} from the docs", title="Docs")
+    service = service_for(runtime, forum, forum_config)
+    service.on_post(payload(sim, post))
+    [row] = findings(runtime)
+    queue = queue_for(runtime, forum)
+    decided = queue.dismiss(row.id, actor="mo", reason="the documentation's test card")
+    assert decided["status"] == "dismissed"
+    again = sim.write_post(member, f"the test card is {CARD}", topic_id=post.topic_id)
+    before = request_count(sim)
+    assert service.on_post(payload(sim, again)).result == "clean"
+    assert request_count(sim) == before
+    assert [(who, a) for who, a, _ in audit_of(runtime, "finding.dismissed")] == [("mo", "finding.dismissed")]
