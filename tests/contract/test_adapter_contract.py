@@ -107,6 +107,7 @@ UNCOVERED = frozenset(
     {
         "PUT /admin/users/{id}/approve.json",  # FACTS.md §2: PUT only, empty 200
         "PUT /admin/users/{id}/unsuspend.json",  # FACTS.md §2
+        "GET /posts/by_number/{id}/{id}.json",  # PostsController#by_number: a topic's first post by number
     }
 )
 
@@ -190,6 +191,7 @@ def drive(forum: Calls, clock: FixedClock, ids: dict[str, int]) -> dict[str, Any
     r["remove_again"] = forum.remove_group_members("members", ["dave"])
     r["pm"] = forum.send_private_message(["bob"], "About your membership", "Please renew it soon.")
     r["post"] = forum.get_post(ids["bob_post"])
+    r["topic_post"] = forum.get_topic_post(r["post"].topic_id, r["post"].post_number)
     r["flag"] = forum.flag_post(ids["carol_post"], message="Not a member any more.")
     r["flag_again"] = forum.flag_post(ids["carol_post"], message="Not a member any more.")
     r["hide"] = forum.flag_post(ids["bob_post"], flag_type=FlagType.SPAM, take_action=True)
@@ -240,6 +242,7 @@ def test_the_scenario_drives_every_method_and_gets_the_expected_outcomes(scenari
     assert r["pm"].post_id is not None
     assert sim.post(r["pm"].post_id).topic_id == r["pm"].topic_id
     assert (r["post"].id, r["post"].raw, r["post"].hidden) == (ids["bob_post"], RAW, False)
+    assert (r["topic_post"].id, r["topic_post"].raw, r["topic_post"].version) == (ids["bob_post"], RAW, 1)
     assert (r["flag"], r["flag_again"], r["hide"]) == (Outcome.DONE, Outcome.ALREADY_DONE, Outcome.DONE)
     assert sim.post(ids["bob_post"]).hidden
     assert {cause for _, _, cause in scenario.actions} == {"contract:scenario"}
