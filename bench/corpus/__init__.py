@@ -1,0 +1,1 @@
+"""Labelled corpus for evaluating the sensitive-information scanner (see README.md)."""
