@@ -248,7 +248,8 @@ class ScanningConfig:
         "Regular expressions; a value matching one in full is never reported (e.g. a lab's address range).",
     )
     allow_domains: tuple[str, ...] = setting(
-        (), "Email domains (and their subdomains) never reported, e.g. the association's own public contacts."
+        ("mitelusergroup.org", "mug.org"),
+        "Email domains (and their subdomains) never reported: the association's own public contacts.",
     )
     custom_rules: tuple[str, ...] = setting(
         (),

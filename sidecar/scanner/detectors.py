@@ -86,7 +86,7 @@ def _line_of(text: str, position: int) -> str:
 
 # --- payment cards ---------------------------------------------------------------------------------------
 
-_CARD = re.compile(r"(?<![\w.:/=@#+-])\d(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
+_CARD = re.compile(r"(?<![\w.:/@#+-])\d(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
 _CARD_WORDS = re.compile(
     r"card|visa|master|amex|american express|discover|\bcc\b|credit|debit|payment|cvv|exp"
 )
@@ -271,11 +271,71 @@ _ROLE_USERS = frozenset(
         "servicedesk",
         "itsupport",
         "techsupport",
+        "treasurer",
+        "secretary",
+        "president",
+        "chair",
+        "events",
+        "facilities",
+        "voip",
+        "telecom",
+        "telephony",
+        "operations",
+        "network",
+        "networks",
+        "sysadmin",
+        "systems",
+        "infra",
+        "monitoring",
+        "payroll",
+        "finance",
+        "purchasing",
+        "procurement",
+        "licensing",
+        "renewals",
+        "invoices",
+        "shipping",
+        "returns",
+        "warranty",
+        "frontdesk",
+        "maintenance",
+        "helpline",
+        "desk",
+        "dept",
+        "staff",
+        "everyone",
+        "all",
+        "list",
+        "newsletter",
+        "news",
+        "registrar",
+        "admissions",
+        "tech",
+        "engineering",
+        "phones",
+        "telco",
+        "ict",
     ]
 )
 
 
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+
+
+_HEX_ID = re.compile(r"[0-9a-fA-F]{12,}")
+_SERVICE_HOSTS = ("sip", "trunk", "pbx", "voip", "proxy", "registrar", "sbc", "gw", "gateway", "mx", "smtp")
+
+
+def _personal(text: str, match: re.Match[str], user: str, domain: str) -> bool:
+    """A person's address: not a SIP URI or header, a call id, an extension or a role mailbox."""
+    before = text[max(0, match.start() - 5) : match.start()].lower()
+    if before.endswith(("sip:", "sips:", "tel:")) or user.isdigit() or _HEX_ID.fullmatch(user):
+        return False
+    if domain.split(".", 1)[0] in _SERVICE_HOSTS:
+        return False
+    if any(part in _ROLE_USERS for part in re.split(r"[._+-]", user.lower())):
+        return False
+    return not _sip_header_line(text, match.start())
 
 
 def emails(text: str, allowed_domains: tuple[str, ...] = ()) -> Iterator[Candidate]:
@@ -293,10 +353,10 @@ def emails(text: str, allowed_domains: tuple[str, ...] = ()) -> Iterator[Candida
             continue
         done = match.end()
         user, domain = match.group(1), match.group(2).lower()
-        before = text[max(0, match.start() - 5) : match.start()].lower()
-        if before.endswith(("sip:", "sips:", "tel:")) or user.isdigit() or user.lower() in _ROLE_USERS:
+        if not _personal(text, match, user, domain):
             continue
-        if domain in _DOC_DOMAINS or domain.rsplit(".", 1)[-1] in _DOC_TLDS:
+        documentation = any(domain == d or domain.endswith("." + d) for d in _DOC_DOMAINS)
+        if documentation or domain.rsplit(".", 1)[-1] in _DOC_TLDS:
             continue
         if any(domain == d or domain.endswith("." + d) for d in allowed_domains):
             continue
@@ -310,7 +370,7 @@ def emails(text: str, allowed_domains: tuple[str, ...] = ()) -> Iterator[Candida
 # digit run ("+16137224410", looked for when the post has a "+"), or a bare 10-11 digit run (only when the
 # post speaks of phones at all: the words are checked again right before each number).
 _PHONE = re.compile(
-    r"(?<![\w@:/.=+#-])(?:\+ ?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\(?\d{1,5}\)?){1,5}(?![\w@-]|[.:]\d)"
+    r"(?<![\w@:/.=+#-])(?:\+ ?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\(?\d{1,8}\)?){1,5}(?![\w@-]|[.:]\d)"
 )
 _PHONE_PLUS = re.compile(r"(?<![\w@:/.=#-])\+\d{8,15}(?![\w@-]|\.\d)")
 _PHONE_BARE = re.compile(r"(?<![\w@:/.=+#-])\d{10,11}(?![\w@-]|\.\d)")
@@ -332,8 +392,9 @@ _PHONE_WORDS = re.compile(
     r"|\bdirect\b|\btel\b|\bph\b|contact|number is|my number|landline|whatsapp|\bfax\b"
 )
 _NOT_PHONE_WORDS = re.compile(
-    r"order|rma|ticket|case|serial|s/n|invoice|tracking|\bpo\b|call-?id|\bid\b|\bref|licen[cs]e|part|sku"
-    r"|version|firmware|build|release|account|acct|model|mac\b|port|vlan|extension|\bext\b|\bdn\b|cseq|branch"
+    r"order|rma|ticket|\bcase|serial|s/n|invoice|tracking|\bpo\b|call-?id|\bid\b|\bref|licen[cs]e|\bpart\b"
+    r"|part (?:no|number|#)|sku|version|firmware|build|release|account|acct|model|\bmac\b|\bport\b|vlan"
+    r"|extension|\bext\b|\bdn\b|cseq|branch|quote|\bpo#|confirmation|reference|batch|\blot\b"
 )
 _SIP_HEADER_NAMES = (
     "from", "to", "contact", "p-asserted-identity", "p-preferred-identity", "remote-party-id", "diversion",
@@ -351,6 +412,13 @@ _SIP_HEADERS = (
 _DATE_SHAPE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}")
 
 
+def _sip_header_line(text: str, position: int) -> bool:
+    """A SIP message's header line (From, To, Contact, P-Asserted-Identity...), not an email's From:."""
+    line = _line_of(text, position).lstrip().lower()
+    sip = "sip:" in line or "tel:" in line or ";tag=" in line
+    return sip and line.startswith(_SIP_HEADERS)
+
+
 def phones(text: str) -> Iterator[Candidate]:
     matches: Iterable[re.Match[str]] = _PHONE.finditer(text)
     if "+" in text:
@@ -366,17 +434,18 @@ def phones(text: str) -> Iterator[Candidate]:
             continue
         if _DATE_SHAPE.fullmatch(written) or re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", written):
             continue
+        if written.endswith(")") and written.count(")") > written.count("("):
+            written = written[:-1]  # "(613.722.4410)": the closing bracket is the sentence's
         separated = any(c in " .()/-" for c in written.strip())
         before = _before(text, match.start(), 40)
+        if _NOT_PHONE_WORDS.search(before[-22:]):
+            continue  # "Order: 4093967167", "Partner quote 4756586784"
         context = bool(_PHONE_WORDS.search(before))
         if not (plus or separated or context):
             continue  # a bare run of digits: an order, a SIP tag, a timestamp
-        if not context and _NOT_PHONE_WORDS.search(before[-25:]):
-            continue
         if "." in written and not re.fullmatch(r"\+?1?[ .]?\(?\d{3}\)?[.]\d{3}[.]\d{4}", written.strip()):
             continue  # dots: only the North American 613.722.4410 shape
-        line = _line_of(text, match.start()).lstrip().lower()
-        if line.startswith(_SIP_HEADERS) or "sip:" in before or "tel:" in before[-6:]:
+        if _sip_header_line(text, match.start()) or "sip:" in before or "tel:" in before[-6:]:
             continue
         try:
             number = phonenumbers.parse(written, "US")
@@ -389,7 +458,9 @@ def phones(text: str) -> Iterator[Candidate]:
             continue  # 555 numbers are the film and documentation ones
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         start = match.start() + (len(written) - len(written.lstrip()))
-        yield Candidate(T.PHONE, start, match.end(), e164, f"{DOT * 3}-{DOT * 3}-{national[-4:]}")
+        yield Candidate(
+            T.PHONE, start, match.start() + len(written), e164, f"{DOT * 3}-{DOT * 3}-{national[-4:]}"
+        )
 
 
 # --- dates of birth, street addresses --------------------------------------------------------------------
@@ -400,7 +471,8 @@ _MONTHS = (
 )
 _DATE = re.compile(
     rf"(?i)\b(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})"
-    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?\s+\d{{4}})\b"
+    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[\s-]+(?:{_MONTHS})\.?,?[\s-]+\d{{4}})\b"
 )
 _THIS_YEAR_BOUND = 2100  # a birth year after this is no birth year (the scanner reads no clock)
 _BIRTH_WORDS = re.compile(
@@ -576,18 +648,23 @@ _KEY = (
     r"[A-Za-z0-9_.\-]{0,30}"
 )
 _CONFIG_SECRET = re.compile(
-    rf"(?i)(?<![\w-])[\"']?({_KEY})[\"']?\s*(?::=|=>|=|:)\s*(?:\"([^\"\n]{{1,128}})\"|'([^'\n]{{1,128}})'|([^\s\"'<>,;]{{1,128}}))"
+    rf"(?i)(?<![\w-])[\"']?({_KEY})[\"']?\s*(?::=|=>|=|:)\s*(?:\"([^\"\n]{{1,128}})\"|'([^'\n]{{1,128}})'|([^\s\"'`<>,;]{{1,128}}))"
 )
+_PARAM_SECRET = re.compile(rf"(?i)name=[\"']({_KEY})[\"']\s+value=[\"']([^\"'\n]{{1,128}})[\"']")
 _XML_SECRET = re.compile(rf"(?i)<({_KEY})>([^<\n]{{1,128}})</\1>")
+_BARE_VALUE = "((?=[^\\s]*[0-9!@#$%^&*?+=~_.-])[^\\s\"'`\u201c\u201d]{3,64})"
 _PROSE_SECRET = re.compile(
-    r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|pass)\b"
-    r"(?:\s+(?:for|of|on|to)\s+(?:the\s+|my\s+|our\s+)?[\w./ -]{1,40}?)?"
-    "\\s*(?:is|was|are|were|:|=|->|\u2013|-)\\s+(?:(?:now|still|set to|just|simply)\\s+)?"
-    "(?:[\"'`\u201c\u2018]([^\"'`\u201d\u2019\\n]{3,64})[\"'`\u201d\u2019]|([^\\s\"'`\u201c\u201d]{3,64}))"
+    r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|pass|secret)\b"
+    r"(?:\s+(?!(?:is|was|to)\b)[\w'./-]{1,20}){0,6}?"
+    "\\s*(?:is|was|are|were|set to|to|:|=|->|\u2013|-)\\s+(?:(?:now|still|just|simply)\\s+)?"
+    "(?:[\"'`\u201c\u2018]([^\"'`\u201d\u2019\\n]{3,64})[\"'`\u201d\u2019]|" + _BARE_VALUE + ")"
 )
+_PROSE_BARE = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|secret)\s+" + _BARE_VALUE)
 _LOGIN_PAIR = re.compile(
-    r"(?i)\b(?:login|log in with|credentials?|creds|user(?:name)?\s*/\s*pass(?:word)?|sign in with)\b"
-    r"(?:\s+(?:is|are|was|were|:))?\s*:?\s+[\w.@-]{1,40}\s*(?:/|\\|\s+and\s+(?:pass(?:word)?\s+)?)\s*([^\s\"'`]{3,64})"
+    r"(?i)\b(?:login|log(?:ged)? in (?:with|as)|sign(?:ed)? in (?:with|as)|credentials?|creds"
+    r"|user(?:name)?\s*/\s*pass(?:word)?)\b"
+    r"(?:\s+(?:is|are|was|were|:))?\s*:?\s+[`'\"]?[\w.@-]{1,40}[`'\"]?\s*(?:/|\\|\s+and\s+(?:pass(?:word)?\s+)?)"
+    r"\s*[`'\"]?([^\s\"'`]{3,64})"
 )
 _REGISTER = re.compile(r"(?i)\bregister\s*=>\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@")
 _URI_PASSWORD = re.compile(
@@ -762,7 +839,7 @@ def _placeholder(value: str) -> bool:
         return True  # ${VAR}, %VAR%, <password>, {{password}}, [redacted]
     if re.fullmatch(r"(?:true|false|yes|no|on|off|\d{1,2}|enabled|disabled|required|optional|none)", lowered):
         return True
-    return lowered.startswith(("$", "%", "<", "{{", "env:", "vault:", "secret:"))
+    return lowered.startswith(("$", "%", "<", "{{", "(", "[", "env:", "vault:", "secret:"))
 
 
 def _password_like(value: str) -> bool:
@@ -780,7 +857,29 @@ def _trim(value: str) -> str:
 
 
 _SECRET_WORDS = ("pass", "pwd", "secret")
-_PROSE_WORDS = ("pass", "pw")
+_PROSE_WORDS = ("pass", "pw", "secret")
+_SIP_PHRASE = re.compile(r"\b(?:sip|trunk|registration|register|peer|line\d?)\b")
+_SIP_HINTS = (
+    "register", "registrar", "outbound proxy", "realm", "auth name", "authentication name", "auth id",
+    "auth user", "itsp", "pjsip", "type=friend", "type=peer", "type=endpoint", "sip trunk", "sip account",
+    "sip server", "sip user", "sip registration", "sip.conf", "[trunk", "sip line", "sip proxy",
+)  # fmt: skip
+
+
+def _sip_block(lowered: str, position: int) -> bool:
+    """Whether the paragraph or config block around ``position`` is about a SIP registration."""
+    start = lowered.rfind("\n\n", max(0, position - 400), position)
+    end = lowered.find("\n\n", position, position + 300)
+    block = lowered[start if start >= 0 else max(0, position - 400) : end if end >= 0 else position + 300]
+    return any(hint in block for hint in _SIP_HINTS)
+
+
+def _strong(value: str) -> bool:
+    """A value that can only be a password: long enough, letters with digits or symbols."""
+    letters = any(c.isalpha() for c in value)
+    return len(value) >= 6 and letters and any(not c.isalpha() for c in value)
+
+
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -809,15 +908,24 @@ def passwords(text: str) -> Iterator[Candidate]:
     if secret_words:
         yield from _config_secrets(text, _hits(lowered, _SECRET_WORDS), sip_post)
     if "pass" in lowered or "pw" in lowered:
-        for match in _anchored(_PROSE_SECRET, _hits(lowered, _PROSE_WORDS), text):
-            quoted = match.group(1) is not None
-            value = match.group(1) if quoted else _trim(match.group(2))
-            if _placeholder(value) or (not quoted and not _password_like(value)):
+        hits = _hits(lowered, _PROSE_WORDS)
+        for match in itertools.chain(
+            _anchored(_PROSE_SECRET, hits, text), _anchored(_PROSE_BARE, hits, text)
+        ):
+            quoted = match.re is _PROSE_SECRET and match.group(1) is not None
+            group = 1 if quoted else match.re.groups
+            value = match.group(group) if quoted else _trim(match.group(group))
+            if _placeholder(value) or not (quoted or _password_like(value)):
                 continue
-            start = match.start(1) if quoted else match.start(2)
-            sip = "sip" in text[max(0, match.start() - 30) : match.start()].lower()
+            if match.re is _PROSE_BARE and not _strong(value):
+                continue  # "password Lakers2026!" needs no "is"; "password policy" is no password
+            start = match.start(group)
+            phrase = lowered[max(0, match.start() - 12) : start]
+            sip = _SIP_PHRASE.search(phrase) is not None
             yield _secret(T.SIP_CREDENTIAL if sip else T.PASSWORD, start, start + len(value), value)
-    if any(word in lowered for word in ("login", "log in", "cred", "user", "sign in")):
+    if any(
+        word in lowered for word in ("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
+    ):
         for match in _LOGIN_PAIR.finditer(text):
             value = _trim(match.group(1))
             if not _placeholder(value) and _password_like(value):
@@ -840,6 +948,7 @@ def passwords(text: str) -> Iterator[Candidate]:
 
 
 def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Candidate]:
+    lowered = lower(text)
     for match in _anchored(_CONFIG_SECRET, hits, text):
         key = match.group(1).lower()
         group = next(g for g in (2, 3, 4) if match.group(g) is not None)
@@ -854,7 +963,13 @@ def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Cand
         ):
             continue  # "Password: stored in the vault" read as prose
         start = match.start(group)
-        yield _secret(_kind_of(key, sip_post), start, start + len(value), value)
+        yield _secret(_kind_of(key, sip_post or _sip_block(lowered, start)), start, start + len(value), value)
+    if "value=" in lowered:
+        for match in _PARAM_SECRET.finditer(text):
+            key, value = match.group(1).lower(), match.group(2)
+            if not _NOT_SECRET_KEYS.search(key) and not _placeholder(value):
+                kind = _kind_of(key, sip_post or _sip_block(lowered, match.start(2)))
+                yield _secret(kind, match.start(2), match.end(2), value)
     if "</" in text:
         for match in _anchored(_XML_SECRET, hits, text):
             value = match.group(2)
@@ -901,7 +1016,7 @@ _TOKEN_PATTERNS = [
         r"https://[A-Za-z0-9.-]{1,100}\.logic\.azure\.com[^\s)>\]\"']{0,300}[?&]sig=[A-Za-z0-9%_-]{20,200}",
         r"\bAIza[0-9A-Za-z_-]{35}\b",  # Google
         r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,99}\b",  # Stripe
-        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",  # SendGrid
+        r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,60}",  # SendGrid
         r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b",  # OpenAI, Anthropic
         r"\bnpm_[A-Za-z0-9]{36}\b",
         r"\bpypi-AgE[A-Za-z0-9_-]{50,300}\b",
@@ -917,10 +1032,12 @@ _TOKEN_HINTS = (
     "key-", "shpat_", "dop_v1_",
 )  # fmt: skip
 _KEYED_TOKEN = re.compile(
-    r"(?i)(?<![\w-])[\"']?(?:x-)?(?:api[_-]?key|apikey|api[_-]?token|access[_-]?token|auth[_-]?token"
-    r"|private[_-]?token|app[_-]?key|aws_secret_access_key|api[_-]?secret|client[_-]?secret|discourse[_-]api[_-]key"
-    r"|secret[_-]?key|token)[\"']?\s*(?::|=|=>)\s*[\"']?([A-Za-z0-9_\-./+=]{16,200})"
+    r"(?i)(?<![\w-])[\"']?[\w-]{0,30}?((?:x-)?(?:api[_-]?key|apikey|api[_-]?token|access[_-]?token|auth[_-]?token"
+    r"|id[_-]?token|refresh[_-]?token|private[_-]?token|app[_-]?key|aws_secret_access_key|api[_-]?secret"
+    r"|client[_-]?secret|discourse[_-]api[_-]key|secret[_-]?key|token))[\"']?\s*(?::|=|=>)\s*[\"']?"
+    r"([A-Za-z0-9_\-./+=]{16,2000})"
 )
+_BEARER_KEYS = ("access_token", "access-token", "accesstoken", "id_token", "refresh_token", "bearer")
 _QUERY_TOKEN = re.compile(
     r"https?://[^\s?#\"'<>]{3,300}\?[^\s#\"'<>]{0,300}?\b(?:token|key|api_key|apikey|sig|signature|secret"
     r"|access_token|auth|code)=[A-Za-z0-9%_\-.]{16,300}[^\s\"'<>)\]]{0,300}"
@@ -954,10 +1071,15 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
     lowered = text.lower()
     if "key" in lowered or "token" in lowered or "secret" in lowered:
         for match in _KEYED_TOKEN.finditer(text):
-            value = match.group(1)
-            if _placeholder(value) or _entropy(value) < 3.0 or value.isalpha() or value.isdigit():
+            key, value = match.group(1).lower(), match.group(2)
+            if value.startswith("eyJ") or _placeholder(value) or _entropy(value) < 3.0:
+                continue  # a JWT is found as one below
+            if value.isalpha() or value.isdigit():
                 continue
-            yield Candidate(T.API_KEY, match.start(1), match.end(1), value, _token_preview(value))
+            if key.replace("-", "_") in _BEARER_KEYS:
+                yield Candidate(T.BEARER_TOKEN, match.start(2), match.end(2), value, f"{value[:3]}{DOT * 4}")
+            else:
+                yield Candidate(T.API_KEY, match.start(2), match.end(2), value, _token_preview(value))
     if "?" in text and "http" in lowered:
         for match in _QUERY_TOKEN.finditer(text):
             url = match.group(0).rstrip(".,;")
