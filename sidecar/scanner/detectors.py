@@ -74,6 +74,14 @@ def _hits(lowered: str, words: tuple[str, ...]) -> list[int]:
     return found
 
 
+def _clause_before(text: str, start: int, width: int = 40) -> str:
+    """The ``width`` characters before ``start``, lowercased, cut at the last sentence end or blank line:
+    the words that speak of the number, not those of the paragraph before."""
+    window = text[max(0, start - width) : start]
+    cut = max(window.rfind("\n\n"), window.rfind(". "), window.rfind("! "), window.rfind("? "))
+    return (window[cut + 2 :] if cut >= 0 else window).lower()
+
+
 def _before(text: str, start: int, width: int = 40) -> str:
     return text[max(0, start - width) : start].lower()
 
@@ -125,7 +133,7 @@ def cards(text: str) -> Iterator[Candidate]:
         groups = re.split(r"[ -]", written)
         if len(groups) > 1 and not all(3 <= len(g) <= 6 for g in groups):
             continue  # "4 1 1 1 ..." or "41-1111..." is not how anyone writes a card
-        before = _before(text, match.start())
+        before = _clause_before(text, match.start())
         if _NOT_CARD_WORDS.search(before) and not _CARD_WORDS.search(before):
             continue
         masked = "**** " * ((len(digits) - 4) // 4) + digits[-4:]
@@ -137,8 +145,9 @@ def cards(text: str) -> Iterator[Candidate]:
 _NINE = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2,3})\2(\d{3,4})(?![\w-])")
 _SSN_WORDS = re.compile(r"ssn|social security|soc\.? sec")
 _SIN_WORDS = re.compile(r"\bsin\b|social insurance|nas\b|num[ée]ro d.assurance")
+_ACCOUNT_NEAR = re.compile(r"acct|account|a/c")
 _ROUTING_WORDS = re.compile(r"routing|\baba\b|\brtn\b|transit")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _ACCOUNT = re.compile(
     r"(?i)\b(?:bank\s+account|account\s*(?:number|no\.?|num\.?|#)|acct\.?\s*(?:number|no\.?|num\.?|#)?|a/c)"
     r"\s*(?:is|:|#|=)?\s*(\d(?:[ -]?\d){5,16})(?![\w-])"
@@ -165,12 +174,17 @@ def national_ids(text: str) -> Iterator[Candidate]:
             near = before[-40:]
             if _SSN_WORDS.search(near) and stdnum_ssn.is_valid(digits):
                 yield Candidate(T.US_SSN, match.start(), match.end(), digits, f"***-**-{digits[-4:]}")
-            elif _ROUTING_WORDS.search(near) and stdnum_rtn.is_valid(digits):
+            elif (
+                _ROUTING_WORDS.search(near)
+                and not _ACCOUNT_NEAR.search(near[-14:])
+                and stdnum_rtn.is_valid(digits)
+            ):
                 yield Candidate(T.ABA_ROUTING, match.start(), match.end(), digits, f"*****{digits[-4:]}")
             elif _SIN_WORDS.search(before) and stdnum_sin.is_valid(digits):
                 yield Candidate(T.CA_SIN, match.start(), match.end(), digits, f"*** *** {digits[-3:]}")
     for match in _IBAN.finditer(text):
-        yield from _iban(match)
+        if match.start() == 0 or not text[match.start() - 1].isalnum():
+            yield from _iban(match)
     if "account" in lowered or "acct" in lowered or "a/c" in lowered:
         for match in _ACCOUNT.finditer(text):
             digits = re.sub(r"\D", "", match.group(1))
@@ -437,7 +451,7 @@ def phones(text: str) -> Iterator[Candidate]:
         if written.endswith(")") and written.count(")") > written.count("("):
             written = written[:-1]  # "(613.722.4410)": the closing bracket is the sentence's
         separated = any(c in " .()/-" for c in written.strip())
-        before = _before(text, match.start(), 40)
+        before = _clause_before(text, match.start(), 40)
         if _NOT_PHONE_WORDS.search(before[-22:]):
             continue  # "Order: 4093967167", "Partner quote 4756586784"
         context = bool(_PHONE_WORDS.search(before))
@@ -511,12 +525,14 @@ _ADDRESS_TAIL = re.compile(
 )
 
 
-_STREET_WORD = re.compile(rf"\b(?:{_STREET_TYPES})\b")
+_STREET_WORD = re.compile(rf"(?:{_STREET_TYPES})\b")
 
 
 def addresses(text: str) -> Iterator[Candidate]:
     done = -1
     for street in _STREET_WORD.finditer(text):
+        if street.start() > 0 and text[street.start() - 1].isalnum():
+            continue
         # The number and the name come before the street type: look in the 120 characters before it.
         match = _ADDRESS.search(text, max(done, street.start() - 120), street.end() + 30)
         if match is None or match.end() < street.end():
@@ -536,13 +552,44 @@ _IPV4 = re.compile(r"(?<![\w.-])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w-]|\.\d)
 _IPV6 = re.compile(
     r"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,7}|[0-9A-Fa-f]{1,4})(?![\w:.-])"
 )
-_IPV6_FULL = re.compile(r"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}")
-_VERSION_HINTS = (
-    "version", "ver ", "ver.", "firmware", "fw ", "release", "rel ", "build", "software", "sw ", "load",
-    "patch", "upgrad", "updat", "mivb", "mcd", "mivoice", "micollab", "mbg", "mxone", "mitel", "hotfix",
-    "gdm", "micc", "running",
-)  # fmt: skip
 _VERSION_TAIL = re.compile(r"(?:v|r|sp\d*|pr\d*|fp\d*)")
+# Products whose name comes right before their version ("3300 ICP 16.0.3.64", "MiVoice Business 10.4.1.80").
+_PRODUCTS = frozenset(
+    (
+    "3cx", "400", "5000", "aastra", "appliance", "asterisk", "avaya", "build", "builds", "business",
+    "center", "centre", "cisco", "cloudlink", "connect", "cucm", "dect", "edition", "firmware", "flex",
+    "freepbx", "icp", "mbg", "mbgs", "mcd", "micc", "micloud", "micollab", "micontact", "mitel", "mivb",
+    "mivcr", "mivoice", "mxone", "nupoint", "office", "omm", "openscape", "polycom", "recording", "release",
+    "rfp", "shoretel", "sip-dect", "sx-200", "ucx", "version", "yealink",
+    )
+)  # fmt: skip
+_VERSION_WINDOW = re.compile(
+    r"version|ver[ .]|firmware|fw[ :]|release|rel |build|software|sw |load|patch|upgrad|updat|hotfix|running"
+    r"|installed|\b(?:sp|pr|fp)\d|\be\.g\.|=\s*$|\d+\.\d+\.\d+(?:\.\d+)?\s+(?:to|->|and|or|from)\s+$"
+)
+_HOST_WORDS = frozenset(
+    [
+        "at",
+        "on",
+        "is",
+        "to",
+        "from",
+        "ping",
+        "via",
+        "behind",
+        "address",
+        "ip",
+        "host",
+        "server",
+        "gateway",
+        "proxy",
+        "@",
+        "->",
+        "=>",
+        "points",
+        "resolves",
+    ]
+)
 _RESOLVERS = frozenset(
     [
         "8.8.8.8",
@@ -608,7 +655,7 @@ def ip_addresses(text: str) -> Iterator[Candidate]:
             preview = f"{a}.{DOT}.{DOT}.{DOT}"
             severity = Severity.LOW if _ipv4_private(value) else None
             yield Candidate(T.IP_ADDRESS, match.start(), match.end(), written, preview, severity)
-    if "::" in text or _IPV6_FULL.search(text):
+    if "::" in text:  # written in full, without "::", an IPv6 address is not looked for (MACs look alike)
         for match in _IPV6.finditer(text):
             try:
                 address = ipaddress.IPv6Address(match.group(0))
@@ -630,15 +677,23 @@ def ip_addresses(text: str) -> Iterator[Candidate]:
 
 
 def _not_a_host(text: str, match: re.Match[str]) -> bool:
-    """A network (``10.0.0.0/8``), or a version number by the words before it (``firmware 9.1.0.15``)."""
-    end = match.end()
+    """A network (``10.0.0.0/8``), a path (``/fw/6.1.0.239/``), or a version number: by the words before it
+    (``firmware 9.1.0.15``, ``3300 ICP 16.0.3.64``, ``from 9.1.0.15 to 10.2.1.59``)."""
+    start, end = match.start(), match.end()
     if text.startswith("/", end) and text[end + 1 : end + 2].isdigit():
         return True
-    window = text[max(0, match.start() - 30) : match.start()].lower()
-    if any(hint in window for hint in _VERSION_HINTS):
+    if start > 0 and text[start - 1] == "/" and text[start - 2 : start] != "//":
+        return True  # ShoreTel/10.1.3.46, http://host/fw/6.1.0.239/
+    window = _clause_before(text, start, 30)
+    if _VERSION_WINDOW.search(window):
         return True
-    words = window.split()
-    return (bool(words) and _VERSION_TAIL.fullmatch(words[-1]) is not None) or window.endswith(("v", "r"))
+    for word in reversed(window.split()[-3:]):
+        word = word.strip("(:,;")
+        if word in _HOST_WORDS:
+            return False  # "the MiVB at 10.0.0.5": where it is, not which release
+        if word in _PRODUCTS or _VERSION_TAIL.fullmatch(word) is not None:
+            return True
+    return False
 
 
 # --- passwords and SIP credentials -----------------------------------------------------------------------
@@ -655,17 +710,19 @@ _XML_SECRET = re.compile(rf"(?i)<({_KEY})>([^<\n]{{1,128}})</\1>")
 _BARE_VALUE = "((?=[^\\s]*[0-9!@#$%^&*?+=~_.-])[^\\s\"'`\u201c\u201d]{3,64})"
 _PROSE_SECRET = re.compile(
     r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|pass|secret)\b"
-    r"(?:\s+(?!(?:is|was|to)\b)[\w'./-]{1,20}){0,6}?"
-    "\\s*(?:is|was|are|were|set to|to|:|=|->|\u2013|-)\\s+(?:(?:now|still|just|simply)\\s+)?"
+    r"(?:,?[ \t]+(?!(?:is|was|to|as|been)\b)[\w'./-]{1,20}){0,6}?"
+    "\\s*(?:is|was|are|were|been|as|set to|to|:|=|->|\u2013|-)\\s+(?:(?:now|still|just|simply)\\s+)?"
     "(?:[\"'`\u201c\u2018]([^\"'`\u201d\u2019\\n]{3,64})[\"'`\u201d\u2019]|" + _BARE_VALUE + ")"
 )
 _PROSE_BARE = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|secret)\s+" + _BARE_VALUE)
 _LOGIN_PAIR = re.compile(
     r"(?i)\b(?:login|log(?:ged)? in (?:with|as)|sign(?:ed)? in (?:with|as)|credentials?|creds"
     r"|user(?:name)?\s*/\s*pass(?:word)?)\b"
-    r"(?:\s+(?:is|are|was|were|:))?\s*:?\s+[`'\"]?[\w.@-]{1,40}[`'\"]?\s*(?:/|\\|\s+and\s+(?:pass(?:word)?\s+)?)"
-    r"\s*[`'\"]?([^\s\"'`]{3,64})"
+    r"(?:[ \t]+(?!(?:is|are|was|were)\b)[\w'./-]{1,20}){0,6}?(?:[ \t]+(?:is|are|was|were)|[ \t]*:)?[ \t]+"
+    r"[`'\"]?[\w.@-]{1,40}[`'\"]?[ \t]*(?:/|\\|:|[ \t]+and[ \t]+(?:pass(?:word)?[ \t]+)?)"
+    r"\s*[`'\"]?((?=\S*[0-9!@#$%^&*?+=~_.-])[^\s\"'`]{3,64})"
 )
+_LOGIN_WORDS = ("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
 _REGISTER = re.compile(r"(?i)\bregister\s*=>\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@")
 _URI_PASSWORD = re.compile(
     r"(?i)\b(sips?|[a-z][a-z0-9+.-]{1,15})://?([^\s:/@<>\"']{1,64}):([^\s@/<>\"']{1,64})@"
@@ -819,11 +876,6 @@ _NOT_SECRET_KEYS = re.compile(
     r"file|path|type|mode|required|enabled|auth_?method|store|manager|grace|retry|attempt|lockout|days"
 )
 _SIP_KEYS = re.compile(r"sip|auth|regist|reg_|peer|trunk|digest|sec_?pass|user_?pass|line")
-_SIP_CONTEXT = (
-    "sip.conf", "pjsip", "type=peer", "type = peer", "type=friend", "type = friend", "type=endpoint",
-    "type=registration", "type=auth", "register =>", "register=>", "[trunk", "[peer", "[sip", "sip trunk",
-    "sip registration", "itsp",
-)  # fmt: skip
 _API_SECRET_KEYS = re.compile(
     r"client_?secret|api_?secret|secret_?key|access_?key|app_?secret|consumer_?secret"
 )
@@ -860,9 +912,11 @@ _SECRET_WORDS = ("pass", "pwd", "secret")
 _PROSE_WORDS = ("pass", "pw", "secret")
 _SIP_PHRASE = re.compile(r"\b(?:sip|trunk|registration|register|peer|line\d?)\b")
 _SIP_HINTS = (
-    "register", "registrar", "outbound proxy", "realm", "auth name", "authentication name", "auth id",
-    "auth user", "itsp", "pjsip", "type=friend", "type=peer", "type=endpoint", "sip trunk", "sip account",
-    "sip server", "sip user", "sip registration", "sip.conf", "[trunk", "sip line", "sip proxy",
+    "register =>", "register=>", "registrar", "registration", "outbound proxy", "realm", "auth name",
+    "authentication name", "auth id", "auth user", "itsp", "pjsip", "type=friend", "type=peer",
+    "type=endpoint", "type=auth", "auth_type=userpass", "type=registration", "sip trunk", "sip account",
+    "<gateway", 'name="register"', 'name="realm"', "sip server", "sip user", "sip.conf", "[trunk",
+    "sip line", "sip proxy",
 )  # fmt: skip
 
 
@@ -904,10 +958,10 @@ def _anchored(pattern: re.Pattern[str], hits: Iterable[int], text: str) -> Itera
 def passwords(text: str) -> Iterator[Candidate]:
     lowered = text.lower()
     secret_words = "pass" in lowered or "pwd" in lowered or "secret" in lowered
-    sip_post = any(hint in lowered for hint in _SIP_CONTEXT)
+    sip_post = False  # a SIP credential is told by its own block (_sip_block), not by the whole post
     if secret_words:
         yield from _config_secrets(text, _hits(lowered, _SECRET_WORDS), sip_post)
-    if "pass" in lowered or "pw" in lowered:
+    if "pass" in lowered or "pw" in lowered or "secret" in lowered:
         hits = _hits(lowered, _PROSE_WORDS)
         for match in itertools.chain(
             _anchored(_PROSE_SECRET, hits, text), _anchored(_PROSE_BARE, hits, text)
@@ -926,21 +980,21 @@ def passwords(text: str) -> Iterator[Candidate]:
     if any(
         word in lowered for word in ("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
     ):
-        for match in _LOGIN_PAIR.finditer(text):
+        for match in _anchored(_LOGIN_PAIR, _hits(lowered, _LOGIN_WORDS), text):
             value = _trim(match.group(1))
             if not _placeholder(value) and _password_like(value):
                 yield _secret(T.PASSWORD, match.start(1), match.start(1) + len(value), value)
     if "register" in lowered:
-        for match in _REGISTER.finditer(text):
+        for match in _anchored(_REGISTER, _hits(lowered, ("register",)), text):
             if not _placeholder(match.group(1)):
                 yield _secret(T.SIP_CREDENTIAL, match.start(1), match.end(1), match.group(1))
     if "@" in text:
         if "sip" in lowered:
-            for match in _SIP_URI_PASSWORD.finditer(text):
+            for match in _anchored(_SIP_URI_PASSWORD, _hits(lowered, ("sip:", "sips:")), text):
                 if not _placeholder(match.group(2)):
                     yield _secret(T.SIP_CREDENTIAL, match.start(2), match.end(2), match.group(2))
         if "://" in text:
-            for match in _URI_PASSWORD.finditer(text):
+            for match in _anchored(_URI_PASSWORD, _hits(lowered, ("://",)), text):
                 scheme = match.group(1).lower()
                 if scheme.startswith("sip") or _placeholder(match.group(3)):
                     continue
@@ -963,7 +1017,8 @@ def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Cand
         ):
             continue  # "Password: stored in the vault" read as prose
         start = match.start(group)
-        yield _secret(_kind_of(key, sip_post or _sip_block(lowered, start)), start, start + len(value), value)
+        sip = _sip_block(lowered, start) and not _NOT_SIP_KEYS.search(lowered[max(0, start - 60) : start])
+        yield _secret(_kind_of(key, sip), start, start + len(value), value)
     if "value=" in lowered:
         for match in _PARAM_SECRET.finditer(text):
             key, value = match.group(1).lower(), match.group(2)
@@ -983,9 +1038,14 @@ def _config_shaped(text: str, match: re.Match[str]) -> bool:
     return line.strip().startswith(match.group(0).strip()[:3]) and len(line.split()) <= 4
 
 
+_NOT_SIP_KEYS = re.compile(r"admin|web|gui|\bui\b|root|ldap|bind|db|mysql|sql|smtp|mail|wifi|ssh|vpn|bios")
+
+
 def _kind_of(key: str, sip_post: bool) -> str:
     if _API_SECRET_KEYS.search(key):
         return T.API_KEY
+    if _NOT_SIP_KEYS.search(key):
+        return T.PASSWORD
     if _SIP_KEYS.search(key) or (sip_post and key in ("secret", "password", "pass", "passwd", "md5secret")):
         return T.SIP_CREDENTIAL
     return T.PASSWORD
@@ -1001,36 +1061,37 @@ def _secret(kind: str, start: int, end: int, value: str) -> Candidate:
 _PEM = re.compile(
     r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?)-----"
 )
+# Each format with the literal that must be in the text for it to be looked for: one substring search
+# decides whether a pattern runs at all.
 _TOKEN_PATTERNS = [
-    re.compile(p)
-    for p in (
-        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",  # AWS access key ids
-        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",  # GitHub
-        r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
-        r"\bglpat-[A-Za-z0-9_-]{20,64}\b",  # GitLab
-        r"\bxox[abposre]-[A-Za-z0-9-]{10,250}\b",  # Slack tokens
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,200}",
-        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{20,100}",
-        r"https://[A-Za-z0-9.-]{1,100}\.webhook\.office\.com/webhook[A-Za-z0-9]*/[^\s)>\]\"']{20,400}",
-        r"https://outlook\.office(?:365)?\.com/webhook/[^\s)>\]\"']{20,400}",
-        r"https://[A-Za-z0-9.-]{1,100}\.logic\.azure\.com[^\s)>\]\"']{0,300}[?&]sig=[A-Za-z0-9%_-]{20,200}",
-        r"\bAIza[0-9A-Za-z_-]{35}\b",  # Google
-        r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,99}\b",  # Stripe
-        r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,60}",  # SendGrid
-        r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b",  # OpenAI, Anthropic
-        r"\bnpm_[A-Za-z0-9]{36}\b",
-        r"\bpypi-AgE[A-Za-z0-9_-]{50,300}\b",
-        r"\bSK[0-9a-f]{32}\b",  # Twilio API key
-        r"\bkey-[0-9a-zA-Z]{32}\b",  # Mailgun
-        r"\bshpat_[a-fA-F0-9]{32}\b",  # Shopify
-        r"\bdop_v1_[a-f0-9]{64}\b",  # DigitalOcean
+    (hints, re.compile(pattern))
+    for hints, pattern in (
+        (("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
+         r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"),  # AWS access key ids
+        (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub
+        (("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
+        (("glpat-",), r"\bglpat-[A-Za-z0-9_-]{20,64}\b"),  # GitLab
+        (("xox",), r"\bxox[abposre]-[A-Za-z0-9-]{10,250}\b"),  # Slack tokens
+        (("hooks.slack.com",), r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,200}"),
+        (("discord",), r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{20,100}"),
+        (("webhook.office.com",),
+         r"https://[A-Za-z0-9.-]{1,100}\.webhook\.office\.com/webhook[A-Za-z0-9]*/[^\s)>\]\"']{20,400}"),
+        (("outlook.office",), r"https://outlook\.office(?:365)?\.com/webhook/[^\s)>\]\"']{20,400}"),
+        (("logic.azure.com",),
+         r"https://[A-Za-z0-9.-]{1,100}\.logic\.azure\.com[^\s)>\]\"']{0,300}[?&]sig=[A-Za-z0-9%_-]{20,200}"),
+        (("AIza",), r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google
+        (("_live_", "_test_"), r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,99}\b"),  # Stripe
+        (("SG.",), r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,60}"),  # SendGrid
+        (("sk-",), r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b"),  # OpenAI, Anthropic
+        (("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b"),
+        (("pypi-AgE",), r"\bpypi-AgE[A-Za-z0-9_-]{50,300}\b"),
+        (("SK",), r"\bSK[0-9a-f]{32}\b"),  # Twilio API key
+        (("key-",), r"\bkey-[0-9a-zA-Z]{32}\b"),  # Mailgun
+        (("shpat_",), r"\bshpat_[a-fA-F0-9]{32}\b"),  # Shopify
+        (("dop_v1_",), r"\bdop_v1_[a-f0-9]{64}\b"),  # DigitalOcean
     )
-]
-_TOKEN_HINTS = (
-    "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "gh", "glpat-", "xox", "hooks.slack",
-    "discord", "webhook", "logic.azure", "AIza", "_live_", "_test_", "SG.", "sk-", "npm_", "pypi-", "SK",
-    "key-", "shpat_", "dop_v1_",
-)  # fmt: skip
+]  # fmt: skip
+_TOKEN_WORDS = ("key", "token", "secret")
 _KEYED_TOKEN = re.compile(
     r"(?i)(?<![\w-])[\"']?[\w-]{0,30}?((?:x-)?(?:api[_-]?key|apikey|api[_-]?token|access[_-]?token|auth[_-]?token"
     r"|id[_-]?token|refresh[_-]?token|private[_-]?token|app[_-]?key|aws_secret_access_key|api[_-]?secret"
@@ -1063,14 +1124,14 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
             yield Candidate(
                 T.PRIVATE_KEY, match.start(), stop, body, f"-----BEGIN {match.group(1)}----- {DOT * 4}"
             )
-    if any(hint in text for hint in _TOKEN_HINTS):
-        for pattern in _TOKEN_PATTERNS:
+    for hints, pattern in _TOKEN_PATTERNS:
+        if any(hint in text for hint in hints):
             for match in pattern.finditer(text):
                 value = match.group(0)
                 yield Candidate(T.API_KEY, match.start(), match.end(), value, _token_preview(value))
-    lowered = text.lower()
+    lowered = lower(text)
     if "key" in lowered or "token" in lowered or "secret" in lowered:
-        for match in _KEYED_TOKEN.finditer(text):
+        for match in _anchored(_KEYED_TOKEN, _hits(lowered, _TOKEN_WORDS), text):
             key, value = match.group(1).lower(), match.group(2)
             if value.startswith("eyJ") or _placeholder(value) or _entropy(value) < 3.0:
                 continue  # a JWT is found as one below
