@@ -60,7 +60,7 @@ def scan_topic(event: WebhookEvent, ctx: HandlerContext) -> None:
     if isinstance(event.payload, Topic):
         if event.payload.archetype == "private_message" and not ctx.config.scanning.private_messages:
             return
-        _findings(ctx).on_topic_edited(event.payload.id)
+        _findings(ctx).on_topic_edited(event.payload.id, event.payload.title)
 
 
 def close_findings(event: WebhookEvent, ctx: HandlerContext) -> None:

@@ -72,6 +72,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def truncate_wal(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it.
+
+    ``secure_delete`` overwrites removed content in the database file, but the log keeps the frames written
+    before (post bodies scrubbed after scanning included) until they are checkpointed over. An idle worker
+    calls this after it has scrubbed something. A busy database is left alone: the next idle moment retries.
+    No-op on PostgreSQL.
+    """
+    if not is_sqlite(engine):
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+
+
 def insert_or_ignore(dialect_name: str, table: Table) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING`` on either backend: a duplicate key is an answer, not an error."""
     if dialect_name == "postgresql":

@@ -99,14 +99,21 @@ class FindingsQueue:
     def confirm(self, finding_id: int, *, actor: str, hide: bool = False) -> dict[str, Any]:
         actor = self._require_staff(actor)
         with self.sessions() as session:
-            post_id = self._decidable(session, finding_id).post_id
+            row = self._decidable(session, finding_id)
+            post_id, flagged = row.post_id, row.flagged_at is not None
+        if hide and flagged:
+            # Discourse takes one flag per user and post: the sidecar's own flag is there already, and
+            # agreeing with it (which hides the post) is the review queue's business.
+            raise QueueRefused(
+                f"post {post_id} carries the sidecar's flag already: hide it from the forum's review queue"
+                " (Agree and hide post), then confirm without --hide"
+            )
         if hide:
             assert self.forum is not None
-            self.forum.flag_post(
-                post_id,
-                flag_type=FlagType.NOTIFY_MODERATORS,
-                message=f"Sensitive information confirmed by {actor}: post hidden.",
-                take_action=True,
+            # A staff flag with take_action hides the post at once. Not notify_moderators: the sidecar may
+            # have raised that one already, and Discourse refuses the same flag twice.
+            self.forum.with_cause(f"staff:{actor}").flag_post(
+                post_id, flag_type=FlagType.INAPPROPRIATE, take_action=True
             )
         now = self.clock.now()
         with self.sessions.begin() as session:

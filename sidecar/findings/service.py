@@ -135,7 +135,7 @@ class FindingsService:
             return ScanOutcome(post.id, None, "gone")
         return self.on_current_post(self._merge(post, current))
 
-    def on_topic_edited(self, topic_id: int) -> ScanOutcome:
+    def on_topic_edited(self, topic_id: int, title: str | None = None) -> ScanOutcome:
         """A topic payload has no text: read the first post, and scan it as it is now."""
         try:
             current = self._require_forum().get_topic_post(topic_id, 1)
@@ -150,6 +150,7 @@ class FindingsService:
             username=current.username,
             raw=current.raw,
             deleted=current.deleted,
+            topic_title=title,
         )
         why = self._skip(post)
         if why is not None:
@@ -366,7 +367,9 @@ class FindingsService:
         )
         try:
             self._require_forum().send_private_message([post.username], title, body)
-        except ForumError:
+        except ForumError as exc:
+            if exc.status is None:
+                raise  # no answer (a timeout): it may have been sent, and is not sent again
             # The forum answered with an error: nothing was sent, the delivery's retry sends it.
             with self._sessions.begin() as session:
                 session.execute(

@@ -375,7 +375,7 @@ class DiscourseForum:
             profile = self._api._get(f"/u/{quote(username, safe='')}.json")
         except NotFound:
             return None
-        return self.get_user(int(profile["user"]["id"]))
+        return self.get_user(int(profile["user"]["id"]), emails=False)
 
     def group_members(self, group: str) -> list[GroupMember]:
         members: list[GroupMember] = []

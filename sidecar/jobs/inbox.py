@@ -202,29 +202,42 @@ def _settle(session: Session, claimed: ClaimedDelivery, **values: object) -> Non
         raise ClaimLost(f"delivery {claimed.id}: claim {claimed.claim} no longer holds")
 
 
-# The text fields of a stored post delivery: removed once the delivery is finished (ids and hashes stay).
-POST_TEXT_FIELDS = ("raw", "cooked", "excerpt")
+# The text fields a delivery can carry: a post's (post events), a flagged post's (reviewable events).
+# Removed once the delivery is finished; ids, names and hashes stay.
+TEXT_FIELDS = frozenset({"raw", "cooked", "excerpt"})
 
 
 def without_post_text(event_type: str, body: bytes) -> bytes | None:
-    """The body with the post's text taken out (``"raw": null``...), or None when there is none to take.
+    """The body with every post text taken out (``"raw": null``...), or None when it holds none.
 
     Sensitive values a member pasted must not outlive the processing of the webhook that carried them: the
-    findings keep masked previews and fingerprints only, and the inbox keeps ids, names and hashes.
+    findings keep masked previews and fingerprints only, and the inbox keeps ids, names and hashes. Post
+    events carry the text, and so do reviewable events (the flagged post's ``raw`` and ``cooked``).
     """
-    if event_type != "post":
+    if event_type not in ("post", "reviewable", "topic"):
         return None
     try:
         document = json.loads(body)
     except ValueError:
         return None
-    post = document.get("post") if isinstance(document, dict) else None
-    if not isinstance(post, dict) or all(post.get(key) is None for key in POST_TEXT_FIELDS):
+    if not _blank_text(document):
         return None
-    for key in POST_TEXT_FIELDS:
-        if key in post:
-            post[key] = None
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _blank_text(node: object) -> bool:
+    changed = False
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in TEXT_FIELDS and value is not None:
+                node[key] = None
+                changed = True
+            elif isinstance(value, dict | list):
+                changed = _blank_text(value) or changed
+    elif isinstance(node, list):
+        for item in node:
+            changed = _blank_text(item) or changed
+    return changed
 
 
 def finish(session: Session, claimed: ClaimedDelivery, status: DeliveryStatus, now: datetime) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
 from sidecar.config import WorkerConfig
+from sidecar.db.engine import truncate_wal
 from sidecar.db.models import DeliveryStatus
 from sidecar.jobs import inbox
 from sidecar.jobs.backoff import retry_delay
@@ -80,6 +81,7 @@ class Worker:
         self.name = name or default_worker_name()
         self._rng = rng or random.Random()  # noqa: S311 - retry jitter
         self._scheduler = scheduler
+        self._unflushed = False  # finished deliveries since the last WAL checkpoint (SQLite)
 
     def run_once(self) -> WorkerResult | None:
         """Process one due delivery; None when nothing is due."""
@@ -93,12 +95,27 @@ class Worker:
             )
         if claimed is None:
             return None
+        self._unflushed = True
         started = time.perf_counter()
         try:
             status = self._process(claimed)
         finally:
             self._metrics.handler_seconds.labels(claimed.event_name).observe(time.perf_counter() - started)
         return WorkerResult(delivery_id=claimed.id, status=status)
+
+    def _checkpoint(self) -> None:
+        """Idle: on SQLite, fold the log into the database so scrubbed post text leaves the -wal file."""
+        if not self._unflushed:
+            return
+        bind = self._sessions.kw.get("bind")
+        if bind is None:
+            return
+        try:
+            truncate_wal(bind)
+        except SQLAlchemyError:
+            log.warning("could not checkpoint the database log", extra={"worker": self.name}, exc_info=True)
+            return
+        self._unflushed = False
 
     def _process(self, claimed: inbox.ClaimedDelivery) -> DeliveryStatus | None:
         context = {"delivery_id": claimed.id, "event": claimed.event_name, "attempt": claimed.attempts}
@@ -184,5 +201,6 @@ class Worker:
                     # The database hiccupped while claiming a slot: deliveries and the next slot go on.
                     log.exception("periodic jobs could not be scheduled", extra={"worker": self.name})
             if self.run_once() is None:
+                self._checkpoint()
                 stop.wait(self._settings.poll_seconds)
         log.info("worker stopped", extra={"worker": self.name})
