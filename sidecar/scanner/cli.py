@@ -7,10 +7,9 @@ that is not an object with a string ``raw``), with a message naming the line. Th
 from __future__ import annotations
 
 import functools
-import io
 import json
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -56,7 +55,7 @@ def scan(ctx: Context, source: str, as_json: bool, jsonl: bool) -> None:
     if jsonl:
         if source != "-":
             fail("--jsonl reads its posts from stdin: give no FILE (or -)")
-        _scan_lines(scanner, io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8"))
+        _scan_lines(scanner, sys.stdin.buffer)
         return
     raw = _read(source)
     findings = scanner.scan(raw)
@@ -81,18 +80,19 @@ def _read(source: str) -> str:
         fail(f"{'stdin' if source == '-' else source} is not UTF-8 text (byte {exc.start})")
 
 
-def _scan_lines(scanner: Scanner, stream: TextIO) -> None:
-    number = 0
-    try:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            post = _post(line, number)
-            findings = scanner.scan(post["raw"])
-            out = {"id": post.get("id"), "findings": [f.to_json() for f in findings]}
-            click.echo(json.dumps(out, ensure_ascii=False))
-    except UnicodeDecodeError:
-        fail(f"line {number + 1}: not UTF-8 text")
+def _scan_lines(scanner: Scanner, stream: BinaryIO) -> None:
+    """One post per line, decoded line by line so a bad line is named by its number."""
+    for number, data in enumerate(stream, start=1):
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError:
+            fail(f"line {number}: not UTF-8 text")
+        if not line.strip():
+            continue
+        post = _post(line, number)
+        findings = scanner.scan(post["raw"])
+        out = {"id": post.get("id"), "findings": [f.to_json() for f in findings]}
+        click.echo(json.dumps(out, ensure_ascii=False))
 
 
 def _post(line: str, number: int) -> dict[str, Any]:

@@ -495,7 +495,7 @@ _BIRTH_WORDS = re.compile(
 
 
 def dates_of_birth(text: str) -> Iterator[Candidate]:
-    lowered = text.lower()
+    lowered = lower(text)
     if not ("birth" in lowered or "dob" in lowered or "d.o.b" in lowered or "born" in lowered):
         return
     for match in _DATE.finditer(text):
@@ -956,7 +956,7 @@ def _anchored(pattern: re.Pattern[str], hits: Iterable[int], text: str) -> Itera
 
 
 def passwords(text: str) -> Iterator[Candidate]:
-    lowered = text.lower()
+    lowered = lower(text)
     secret_words = "pass" in lowered or "pwd" in lowered or "secret" in lowered
     sip_post = False  # a SIP credential is told by its own block (_sip_block), not by the whole post
     if secret_words:
