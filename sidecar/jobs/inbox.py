@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Insert, exists, func, select, update
+from sqlalchemy import Connection, Insert, Update, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from sidecar.db.engine import insert_or_ignore
@@ -114,22 +114,20 @@ def record_rejection(session: Session, rejection: WebhookRejection) -> None:
     session.add(rejection)
 
 
-def claim(
-    session: Session, *, now: datetime, lease_seconds: float, worker: str, max_attempts: int
-) -> ClaimedDelivery | None:
-    """Claim the next due delivery for ``worker``, or None. Commit promptly: the claim is the lock."""
+def _claim_statements() -> tuple[Update, Update]:
+    """The two statements of a claim, built once: building and keying them cost more than running them."""
     unfinished = DeliveryStatus.unfinished()
     # A claim whose lease lapsed on its last allowed attempt: its worker keeps dying on it.
-    session.execute(
+    lapsed = (
         update(Delivery)
         .where(
             Delivery.status == DeliveryStatus.PROCESSING,
-            Delivery.next_attempt_at <= now,
-            Delivery.attempts >= max_attempts,
+            Delivery.next_attempt_at <= bindparam("now"),
+            Delivery.attempts >= bindparam("max_attempts"),
         )
         .values(
             status=DeliveryStatus.DEAD,
-            finished_at=now,
+            finished_at=bindparam("now"),
             claimed_by=None,
             last_error="claim lapsed on the last attempt (the worker stopped mid-delivery)",
         )
@@ -142,20 +140,19 @@ def claim(
     )
     candidate = (
         select(Delivery.id)
-        .where(Delivery.status.in_(unfinished), Delivery.next_attempt_at <= now, ~held_back)
+        .where(Delivery.status.in_(unfinished), Delivery.next_attempt_at <= bindparam("now"), ~held_back)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
-    token = f"{worker}/{uuid.uuid4().hex[:12]}"
-    row = session.execute(
+    take = (
         update(Delivery)
         .where(Delivery.id == candidate.scalar_subquery())
         .values(
             status=DeliveryStatus.PROCESSING,
             attempts=Delivery.attempts + 1,
-            claimed_by=token,
-            next_attempt_at=now + timedelta(seconds=lease_seconds),
+            claimed_by=bindparam("token"),
+            next_attempt_at=bindparam("lease_until"),
         )
         .returning(
             Delivery.id,
@@ -167,6 +164,21 @@ def claim(
             Delivery.attempts,
             Delivery.received_at,
         )
+    )
+    return lapsed, take
+
+
+_LAPSED, _TAKE = _claim_statements()
+
+
+def claim(
+    session: Session, *, now: datetime, lease_seconds: float, worker: str, max_attempts: int
+) -> ClaimedDelivery | None:
+    """Claim the next due delivery for ``worker``, or None. Commit promptly: the claim is the lock."""
+    session.execute(_LAPSED, {"now": now, "max_attempts": max_attempts})
+    token = f"{worker}/{uuid.uuid4().hex[:12]}"
+    row = session.execute(
+        _TAKE, {"now": now, "token": token, "lease_until": now + timedelta(seconds=lease_seconds)}
     ).one_or_none()
     if row is None:
         return None
