@@ -122,11 +122,12 @@ class FindingsService:
         why = self._skip(post)
         if why is not None:
             return ScanOutcome(post.id, post.version, f"skipped:{why}")
-        if self._scanned(post.id, post.version):
-            return ScanOutcome(post.id, post.version, "duplicate")
         if post.raw is not None and not self._scan(post.raw, post.user_id):
+            # Recording a clean version again changes nothing: no need to ask first whether it was.
             self._record_clean(post.id, post.version)
             return ScanOutcome(post.id, post.version, "clean")
+        if self._scanned(post.id, post.version):
+            return ScanOutcome(post.id, post.version, "duplicate")
         # Findings in the payload (or no text in it): act on what the post says now, not what it said.
         try:
             current = self._require_forum().get_post(post.id)
