@@ -76,10 +76,10 @@ def _hits(lowered: str, words: tuple[str, ...]) -> list[int]:
 
 def _clause_before(text: str, start: int, width: int = 40) -> str:
     """The ``width`` characters before ``start``, lowercased, cut at the last sentence end or blank line:
-    the words that speak of the number, not those of the paragraph before."""
-    window = text[max(0, start - width) : start]
-    cut = max(window.rfind("\n\n"), window.rfind(". "), window.rfind("! "), window.rfind("? "))
-    return (window[cut + 2 :] if cut >= 0 else window).lower()
+    the words that speak of the number, not those of the paragraph before ("e.g." ends no sentence)."""
+    window = text[max(0, start - width) : start].lower().replace("e.g.", "e_g_").replace("i.e.", "i_e_")
+    cut = max(window.rfind(s) for s in ("\n\n", ". ", ".\n", "! ", "? "))
+    return (window[cut + 2 :] if cut >= 0 else window).replace("e_g_", "e.g.").replace("i_e_", "i.e.")
 
 
 def _before(text: str, start: int, width: int = 40) -> str:
@@ -452,7 +452,10 @@ def phones(text: str) -> Iterator[Candidate]:
             written = written[:-1]  # "(613.722.4410)": the closing bracket is the sentence's
         separated = any(c in " .()/-" for c in written.strip())
         before = _clause_before(text, match.start(), 40)
-        if _NOT_PHONE_WORDS.search(before[-22:]):
+        near = before[-22:]
+        if len(before) > 22 and not before[-23].isspace():
+            near = near.split(None, 1)[-1] if " " in near or "\n" in near else ""  # no half words
+        if _NOT_PHONE_WORDS.search(near):
             continue  # "Order: 4093967167", "Partner quote 4756586784"
         context = bool(_PHONE_WORDS.search(before))
         if not (plus or separated or context):
@@ -498,9 +501,12 @@ def dates_of_birth(text: str) -> Iterator[Candidate]:
     lowered = lower(text)
     if not ("birth" in lowered or "dob" in lowered or "d.o.b" in lowered or "born" in lowered):
         return
-    for match in _DATE.finditer(text):
-        if not _BIRTH_WORDS.search(_before(text, match.start(), 35)):
+    done = 0
+    for hit in _hits(lowered, ("birth", "dob", "d.o.b", "born")):
+        match = _DATE.search(text, max(hit, done), hit + 60)
+        if match is None or not _BIRTH_WORDS.search(_before(text, match.start(), 35)):
             continue
+        done = match.end()
         years = re.findall(r"\d{4}", match.group(0))
         if years and not 1900 <= int(years[-1]) <= _THIS_YEAR_BOUND:
             continue
@@ -564,8 +570,8 @@ _PRODUCTS = frozenset(
     )
 )  # fmt: skip
 _VERSION_WINDOW = re.compile(
-    r"version|ver[ .]|firmware|fw[ :]|release|rel |build|software|sw |load|patch|upgrad|updat|hotfix|running"
-    r"|installed|\b(?:sp|pr|fp)\d|\be\.g\.|=\s*$|\d+\.\d+\.\d+(?:\.\d+)?\s+(?:to|->|and|or|from)\s+$"
+    r"version|\bver[ .]|firmware|fw[ :]|release|rel |build|software|sw |load|patch|upgrad|updat|hotfix"
+    r"|running|installed|\b(?:sp|pr|fp)\d|\be\.g\.|=\s*$|\d+\.\d+\.\d+(?:\.\d+)?\s+(?:to|->|and|or|from)\s+$"
 )
 _HOST_WORDS = frozenset(
     [
@@ -707,14 +713,16 @@ _CONFIG_SECRET = re.compile(
 )
 _PARAM_SECRET = re.compile(rf"(?i)name=[\"']({_KEY})[\"']\s+value=[\"']([^\"'\n]{{1,128}})[\"']")
 _XML_SECRET = re.compile(rf"(?i)<({_KEY})>([^<\n]{{1,128}})</\1>")
-_BARE_VALUE = "((?=[^\\s]*[0-9!@#$%^&*?+=~_.-])[^\\s\"'`\u201c\u201d]{3,64})"
+_BARE_VALUE = "((?=[^\\s]*[0-9!@#$%^&*?+=~_.-]|[^\\s]+[A-Z])[^\\s\"'`\u201c\u201d]{3,64})"
 _PROSE_SECRET = re.compile(
     r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|pass|secret)\b"
     r"(?:,?[ \t]+(?!(?:is|was|to|as|been)\b)[\w'./-]{1,20}){0,6}?"
     "\\s*(?:is|was|are|were|been|as|set to|to|:|=|->|\u2013|-)\\s+(?:(?:now|still|just|simply)\\s+)?"
     "(?:[\"'`\u201c\u2018]([^\"'`\u201d\u2019\\n]{3,64})[\"'`\u201d\u2019]|" + _BARE_VALUE + ")"
 )
-_PROSE_BARE = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|passphrase|secret)\s+" + _BARE_VALUE)
+_PROSE_BARE = re.compile(
+    r"(?i)(?<![A-Za-z0-9+/=])(?:password|passwd|pwd|pw|passcode|passphrase|secret)[ \t]+['\"`]?" + _BARE_VALUE
+)
 _LOGIN_PAIR = re.compile(
     r"(?i)\b(?:login|log(?:ged)? in (?:with|as)|sign(?:ed)? in (?:with|as)|credentials?|creds"
     r"|user(?:name)?\s*/\s*pass(?:word)?)\b"
@@ -723,7 +731,9 @@ _LOGIN_PAIR = re.compile(
     r"\s*[`'\"]?((?=\S*[0-9!@#$%^&*?+=~_.-])[^\s\"'`]{3,64})"
 )
 _LOGIN_WORDS = ("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
-_REGISTER = re.compile(r"(?i)\bregister\s*=>\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@")
+_REGISTER = re.compile(
+    r"(?i)\bregister(?:\s*=>|\s+string:?)\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@"
+)
 _URI_PASSWORD = re.compile(
     r"(?i)\b(sips?|[a-z][a-z0-9+.-]{1,15})://?([^\s:/@<>\"']{1,64}):([^\s@/<>\"']{1,64})@"
 )
@@ -891,6 +901,8 @@ def _placeholder(value: str) -> bool:
         return True  # ${VAR}, %VAR%, <password>, {{password}}, [redacted]
     if re.fullmatch(r"(?:true|false|yes|no|on|off|\d{1,2}|enabled|disabled|required|optional|none)", lowered):
         return True
+    if lowered.endswith("example"):
+        return True  # AKIAIOSFODNN7EXAMPLE and the like: the vendors' documentation keys
     return lowered.startswith(("$", "%", "<", "{{", "(", "[", "env:", "vault:", "secret:"))
 
 
@@ -1017,7 +1029,11 @@ def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Cand
         ):
             continue  # "Password: stored in the vault" read as prose
         start = match.start(group)
-        sip = _sip_block(lowered, start) and not _NOT_SIP_KEYS.search(lowered[max(0, start - 60) : start])
+        line_start = lowered.rfind("\n", 0, match.start(1)) + 1
+        prefix = lowered[max(line_start, match.start(1) - 16) : match.start(1)]
+        sip = (
+            _SIP_PHRASE.search(prefix) is not None or _sip_block(lowered, start)
+        ) and not _NOT_SIP_KEYS.search(lowered[max(line_start, start - 60) : start])
         yield _secret(_kind_of(key, sip), start, start + len(value), value)
     if "value=" in lowered:
         for match in _PARAM_SECRET.finditer(text):
@@ -1116,11 +1132,18 @@ def _entropy(value: str) -> float:
 
 def keys_and_tokens(text: str) -> Iterator[Candidate]:
     if "PRIVATE KEY" in text:
+        done = 0
         for match in _PEM.finditer(text):
+            if match.start() < done:
+                continue  # inside the block found before
             end_marker = f"-----END {match.group(1)}-----"
-            end = text.find(end_marker, match.end())
-            stop = end + len(end_marker) if end >= 0 else _pem_body_end(text, match.end())
-            body = re.sub(r"\s", "", text[match.end() : stop])[-24:]
+            # The END line, if it comes before the next blank line's end of the block (bounded: a post of
+            # BEGIN lines without END must not make each of them search the rest of the post).
+            block_end = _pem_body_end(text, match.end())
+            end = text.find(end_marker, match.end(), block_end + len(end_marker) + 1)
+            stop = end + len(end_marker) if end >= 0 else block_end
+            done = stop
+            body = re.sub(r"\s", "", text[max(match.end(), stop - 200) : stop])[-24:]
             yield Candidate(
                 T.PRIVATE_KEY, match.start(), stop, body, f"-----BEGIN {match.group(1)}----- {DOT * 4}"
             )
@@ -1128,7 +1151,8 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
         if any(hint in text for hint in hints):
             for match in pattern.finditer(text):
                 value = match.group(0)
-                yield Candidate(T.API_KEY, match.start(), match.end(), value, _token_preview(value))
+                if not value.endswith("EXAMPLE"):
+                    yield Candidate(T.API_KEY, match.start(), match.end(), value, _token_preview(value))
     lowered = lower(text)
     if "key" in lowered or "token" in lowered or "secret" in lowered:
         for match in _anchored(_KEYED_TOKEN, _hits(lowered, _TOKEN_WORDS), text):
@@ -1156,8 +1180,10 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
 
 
 def _pem_body_end(text: str, start: int) -> int:
-    blank = text.find("\n\n", start)
-    return blank if blank >= 0 else len(text)
+    """Where a PEM body ends without its END line: the next blank line, or 8 kB on (the longest keys)."""
+    limit = min(len(text), start + 8192)
+    blank = text.find("\n\n", start, limit)
+    return blank if blank >= 0 else limit
 
 
 def _token_preview(value: str) -> str:

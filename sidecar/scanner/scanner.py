@@ -9,6 +9,7 @@ raw post as given.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +31,8 @@ PRIORITY = [
     FindingType.BEARER_TOKEN,
     FindingType.SIP_CREDENTIAL,
     FindingType.PASSWORD,
+    FindingType.IBAN,  # a grouped IBAN holds card-shaped digit runs
     FindingType.CREDIT_CARD,
-    FindingType.IBAN,
     FindingType.US_SSN,
     FindingType.CA_SIN,
     FindingType.ABA_ROUTING,
@@ -177,12 +178,17 @@ class Scanner:
         """Non-overlapping candidates, the higher-priority (then longer) one kept; sorted by position."""
         ranked = sorted(candidates, key=lambda c: (self._rank.get(c.type, -1), -(c.end - c.start), c.start))
         kept: list[Candidate] = []
-        taken: list[tuple[int, int]] = []
+        starts: list[int] = []  # the kept spans, sorted and disjoint: one bisect per candidate
+        ends: list[int] = []
         for candidate in ranked:
-            if any(candidate.start < end and start < candidate.end for start, end in taken):
-                continue
+            at = bisect.bisect_right(starts, candidate.start)
+            if at > 0 and ends[at - 1] > candidate.start:
+                continue  # overlaps the kept span starting at or before it
+            if at < len(starts) and starts[at] < candidate.end:
+                continue  # overlaps the kept span starting after it
+            starts.insert(at, candidate.start)
+            ends.insert(at, candidate.end)
             kept.append(candidate)
-            taken.append((candidate.start, candidate.end))
         return sorted(kept, key=lambda c: (c.start, c.end))
 
     def _allowed(self, candidate: Candidate) -> bool:
