@@ -380,11 +380,12 @@ def emails(text: str, allowed_domains: tuple[str, ...] = ()) -> Iterator[Candida
 
 # --- phone -----------------------------------------------------------------------------------------------
 
+# Possessive repetitions: a timestamp ("2024-01-02 12:49:17") is not backed off into a shorter number.
 # Written as phone numbers are: groups with separators ("(613) 722-4410", "+44 20 7946 0018"), a "+" and a
 # digit run ("+16137224410", looked for when the post has a "+"), or a bare 10-11 digit run (only when the
 # post speaks of phones at all: the words are checked again right before each number).
 _PHONE = re.compile(
-    r"(?<![\w@:/.=+#-])(?:\+ ?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\(?\d{1,8}\)?){1,5}(?![\w@-]|[.:]\d)"
+    r"(?<![\w@:/.=+#-])(?:\+ ?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}+(?:[ .-]\(?\d{1,8}+\)?){1,5}+(?![\w@-]|[.:]\d)"
 )
 _PHONE_PLUS = re.compile(r"(?<![\w@:/.=#-])\+\d{8,15}(?![\w@-]|\.\d)")
 _PHONE_BARE = re.compile(r"(?<![\w@:/.=+#-])\d{10,11}(?![\w@-]|\.\d)")
