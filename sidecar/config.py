@@ -505,9 +505,12 @@ def _check_rules(config: Config) -> None:
 def _check_scanning(scanning: ScanningConfig) -> None:
     from sidecar.scanner.scanner import RuleError, ScanSettings
 
-    for key in ("severity", "allow_values", "custom_rules"):
-        try:
-            ScanSettings.parse(**{key: getattr(scanning, key)})
+    for key in ("custom_rules", "severity", "allow_values"):
+        try:  # custom rules first: a severity may name a custom rule's type
+            ScanSettings.parse(
+                custom_rules=scanning.custom_rules,
+                **({key: getattr(scanning, key)} if key != "custom_rules" else {}),
+            )
         except RuleError as exc:
             raise ConfigError(f"scanning.{key}", str(exc)) from None
     for level in ("critical", "high", "medium", "low"):

@@ -571,32 +571,13 @@ _PRODUCTS = frozenset(
     )
 )  # fmt: skip
 _VERSION_WINDOW = re.compile(
-    r"version|\bver[ .]|firmware|fw[ :]|release|rel |build|software|sw |load|patch|upgrad|updat|hotfix"
-    r"|running|installed|\b(?:sp|pr|fp)\d|\be\.g\.|=\s*$|\d+\.\d+\.\d+(?:\.\d+)?\s+(?:to|->|and|or|from)\s+$"
+    r"version|\bver[ .]|firmware|\bfw[ :]|release|\brel |\bbuild(?:s|\b)|software|\bsw |\bload\b|\bpatch"
+    r"|upgrad|updat|hotfix|running|installed|\b(?:sp|pr|fp)\d|\be\.g\.|=\s*$|\d+\.\d+\.\d+(?:\.\d+)?\s+(?:to|->|and|or|from)\s+$"
 )
 _HOST_WORDS = frozenset(
-    [
-        "at",
-        "on",
-        "is",
-        "to",
-        "from",
-        "ping",
-        "via",
-        "behind",
-        "address",
-        "ip",
-        "host",
-        "server",
-        "gateway",
-        "proxy",
-        "@",
-        "->",
-        "=>",
-        "points",
-        "resolves",
-    ]
-)
+    ("at", "is", "ping", "via", "behind", "address", "ip", "host", "server", "gateway", "proxy", "@",
+     "points", "resolves", "router", "reach")
+)  # fmt: skip
 _RESOLVERS = frozenset(
     [
         "8.8.8.8",
@@ -692,15 +673,13 @@ def _not_a_host(text: str, match: re.Match[str]) -> bool:
     if start > 0 and text[start - 1] == "/" and text[start - 2 : start] != "//":
         return True  # ShoreTel/10.1.3.46, http://host/fw/6.1.0.239/
     window = _clause_before(text, start, 30)
-    if _VERSION_WINDOW.search(window):
-        return True
-    for word in reversed(window.split()[-3:]):
-        word = word.strip("(:,;")
+    words = [word.strip("(:,;'") for word in window.split()[-3:]]
+    for word in reversed(words):
         if word in _HOST_WORDS:
-            return False  # "the MiVB at 10.0.0.5": where it is, not which release
+            return False  # "the MiVB at 10.0.0.5", "the load balancer is 10.1.1.5": where, not which release
         if word in _PRODUCTS or _VERSION_TAIL.fullmatch(word) is not None:
             return True
-    return False
+    return _VERSION_WINDOW.search(window) is not None
 
 
 # --- passwords and SIP credentials -----------------------------------------------------------------------
@@ -882,14 +861,31 @@ _COMMON_WORDS = frozenset(
         "be",
     ]
 )
-_NOT_SECRET_KEYS = re.compile(
-    r"policy|length|expir|min|max|hash|reset|change|age|history|complex|strength|hint|prompt|field|label|"
-    r"file|path|type|mode|required|enabled|auth_?method|store|manager|grace|retry|attempt|lockout|days"
-)
+_NOT_SECRET_PARTS = frozenset(
+    (
+    "policy", "length", "len", "expiry", "expires", "expiration", "expire", "min", "max", "minimum",
+    "maximum", "hash", "hashed", "reset", "change", "changed", "age", "history", "complexity", "strength",
+    "hint", "prompt", "field", "label", "file", "path", "type", "mode", "required", "enabled", "manager",
+    "grace", "retry", "retries", "attempts", "attempt", "lockout", "days", "method", "methods", "rules",
+    "rule", "format", "encoding", "algorithm", "algo", "salt", "iterations", "rotation", "interval",
+    "timeout",
+    )
+)  # fmt: skip  # fmt: skip
+
+
+def _not_a_secret_key(key: str) -> bool:
+    """``password_policy``, ``PasswordMinLength``, ``pwd_expiry``: settings about secrets, not secrets."""
+    parts = {p.lower() for p in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", key)}
+    return bool(parts & _NOT_SECRET_PARTS)
+
+
 _SIP_KEYS = re.compile(r"sip|auth|regist|reg_|peer|trunk|digest|sec_?pass|user_?pass|line")
 _API_SECRET_KEYS = re.compile(
     r"client_?secret|api_?secret|secret_?key|access_?key|app_?secret|consumer_?secret"
 )
+
+
+_DOC_WORDS = re.compile(r"your[-_ ]|[-_]here$|placeholder|redacted|changeme|xxxx|insert[-_]|replace[-_]me")
 
 
 def _placeholder(value: str) -> bool:
@@ -902,8 +898,8 @@ def _placeholder(value: str) -> bool:
         return True  # ${VAR}, %VAR%, <password>, {{password}}, [redacted]
     if re.fullmatch(r"(?:true|false|yes|no|on|off|\d{1,2}|enabled|disabled|required|optional|none)", lowered):
         return True
-    if lowered.endswith("example"):
-        return True  # AKIAIOSFODNN7EXAMPLE and the like: the vendors' documentation keys
+    if lowered.endswith("example") or _DOC_WORDS.search(lowered):
+        return True  # AKIAIOSFODNN7EXAMPLE, your-api-key-here: the documentation's keys
     return lowered.startswith(("$", "%", "<", "{{", "(", "[", "env:", "vault:", "secret:"))
 
 
@@ -950,15 +946,18 @@ def _strong(value: str) -> bool:
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-def _anchored(pattern: re.Pattern[str], hits: Iterable[int], text: str) -> Iterator[re.Match[str]]:
-    """``pattern`` matched only where a key word was found (walking back to the start of its token):
-    scanning a 100 kB log for ``password=`` costs a substring search, not a regex attempt per position."""
+def _anchored(
+    pattern: re.Pattern[str], hits: Iterable[int], text: str, *, quotes: bool = True
+) -> Iterator[re.Match[str]]:
+    """``pattern`` matched only where a key word was found (walking back to the start of its token, and its
+    opening quote when ``quotes``): scanning a 100 kB log for ``password=`` costs a substring search, not a
+    regex attempt per position."""
     done = -1
     for hit in hits:
         start, floor = hit, max(0, hit - 31)
         while start > floor and text[start - 1] in _KEY_CHARS:
             start -= 1
-        if start > 0 and text[start - 1] in "\"'<":
+        if quotes and start > 0 and text[start - 1] in "\"'<":
             start -= 1
         if start < done:
             continue
@@ -1003,11 +1002,11 @@ def passwords(text: str) -> Iterator[Candidate]:
                 yield _secret(T.SIP_CREDENTIAL, match.start(1), match.end(1), match.group(1))
     if "@" in text:
         if "sip" in lowered:
-            for match in _anchored(_SIP_URI_PASSWORD, _hits(lowered, ("sip:", "sips:")), text):
+            for match in _anchored(_SIP_URI_PASSWORD, _hits(lowered, ("sip:", "sips:")), text, quotes=False):
                 if not _placeholder(match.group(2)):
                     yield _secret(T.SIP_CREDENTIAL, match.start(2), match.end(2), match.group(2))
         if "://" in text:
-            for match in _anchored(_URI_PASSWORD, _hits(lowered, ("://",)), text):
+            for match in _anchored(_URI_PASSWORD, _hits(lowered, ("://",)), text, quotes=False):
                 scheme = match.group(1).lower()
                 if scheme.startswith("sip") or _placeholder(match.group(3)):
                     continue
@@ -1020,7 +1019,7 @@ def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Cand
         key = match.group(1).lower()
         group = next(g for g in (2, 3, 4) if match.group(g) is not None)
         value = match.group(group) if group != 4 else _trim(match.group(4))
-        if _NOT_SECRET_KEYS.search(key) or _placeholder(value) or len(value) < 3:
+        if _not_a_secret_key(match.group(1)) or _placeholder(value) or len(value) < 3:
             continue
         if (
             group == 4
@@ -1039,13 +1038,13 @@ def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Cand
     if "value=" in lowered:
         for match in _PARAM_SECRET.finditer(text):
             key, value = match.group(1).lower(), match.group(2)
-            if not _NOT_SECRET_KEYS.search(key) and not _placeholder(value):
+            if not _not_a_secret_key(match.group(1)) and not _placeholder(value):
                 kind = _kind_of(key, sip_post or _sip_block(lowered, match.start(2)))
                 yield _secret(kind, match.start(2), match.end(2), value)
     if "</" in text:
         for match in _anchored(_XML_SECRET, hits, text):
             value = match.group(2)
-            if not _NOT_SECRET_KEYS.search(match.group(1).lower()) and not _placeholder(value):
+            if not _not_a_secret_key(match.group(1)) and not _placeholder(value):
                 yield _secret(_kind_of(match.group(1).lower(), sip_post), match.start(2), match.end(2), value)
 
 
@@ -1138,16 +1137,17 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
             if match.start() < done:
                 continue  # inside the block found before
             end_marker = f"-----END {match.group(1)}-----"
-            # The END line, if it comes before the next blank line's end of the block (bounded: a post of
-            # BEGIN lines without END must not make each of them search the rest of the post).
-            block_end = _pem_body_end(text, match.end())
-            end = text.find(end_marker, match.end(), block_end + len(end_marker) + 1)
-            stop = end + len(end_marker) if end >= 0 else block_end
+            # The END line within 8 kB (the longest keys; encrypted ones have headers and a blank line);
+            # without one, the body runs to the next blank line. Bounded: a post of BEGIN lines without END
+            # must not make each of them search the rest of the post.
+            end = text.find(end_marker, match.end(), match.end() + 8192 + len(end_marker))
+            stop = end + len(end_marker) if end >= 0 else _pem_body_end(text, match.end())
+            body = _pem_body(text[match.end() : end if end >= 0 else stop])
+            if len(body) < 16:
+                continue  # armour lines around nothing, "...", "<your key here>": no key
             done = stop
-            body = re.sub(r"\s", "", text[max(match.end(), stop - 200) : stop])[-24:]
-            yield Candidate(
-                T.PRIVATE_KEY, match.start(), stop, body, f"-----BEGIN {match.group(1)}----- {DOT * 4}"
-            )
+            preview = f"-----BEGIN {match.group(1)}----- {DOT * 4}"
+            yield Candidate(T.PRIVATE_KEY, match.start(), stop, body[-24:], preview)
     for hints, pattern in _TOKEN_PATTERNS:
         if any(hint in text for hint in hints):
             for match in pattern.finditer(text):
@@ -1178,6 +1178,15 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
     if "eyJ" in text:
         for match in _JWT.finditer(text):
             yield Candidate(T.BEARER_TOKEN, match.start(), match.end(), match.group(0), f"eyJ{DOT * 4}")
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
+
+
+def _pem_body(block: str) -> str:
+    """The base64 of a PEM block: its lines, without armour or header lines (``Proc-Type: ...``)."""
+    lines = (line for line in block.splitlines() if not line.startswith("-----") and ":" not in line)
+    return "".join(part for line in lines for part in _BASE64.findall(line))
 
 
 def _pem_body_end(text: str, start: int) -> int:

@@ -84,4 +84,6 @@ class Finding:
 def fingerprint(key: bytes, kind: str, normalized: str) -> str:
     """HMAC-SHA256 of the type and the normalized value under the server's key (128 bits, hex): the same
     value is recognised again without being stored, and cannot be recovered or guessed without the key."""
-    return hmac.new(key, f"{kind}\x00{normalized}".encode(), hashlib.sha256).hexdigest()[:32]
+    # surrogatepass: a JSON "\\ud83d" escape gives a lone surrogate, which must fingerprint, not crash.
+    data = f"{kind}\x00{normalized}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:32]

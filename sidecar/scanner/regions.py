@@ -94,9 +94,7 @@ def _tag_quotes(text: str, fences: list[Span]) -> list[Span]:
         if not closing:
             stack.append(position)
         elif stack:
-            opened = stack.pop()
-            if not stack:
-                spans.append((opened, match.end()))
+            spans.append((stack.pop(), match.end()))  # nested spans merge; an unclosed outer one adds none
     return spans
 
 
