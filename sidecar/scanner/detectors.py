@@ -247,7 +247,6 @@ _ROLE_USERS = frozenset(
         "billing",
         "accounts",
         "accounting",
-        "office",
         "contact",
         "webmaster",
         "security",
@@ -566,7 +565,7 @@ _PRODUCTS = frozenset(
     "3cx", "400", "5000", "aastra", "appliance", "asterisk", "avaya", "build", "builds", "business",
     "center", "centre", "cisco", "cloudlink", "connect", "cucm", "dect", "edition", "firmware", "flex",
     "freepbx", "icp", "mbg", "mbgs", "mcd", "micc", "micloud", "micollab", "micontact", "mitel", "mivb",
-    "mivcr", "mivoice", "mxone", "nupoint", "office", "omm", "openscape", "polycom", "recording", "release",
+    "mivcr", "mivoice", "mxone", "nupoint", "omm", "openscape", "polycom", "recording", "release",
     "rfp", "shoretel", "sip-dect", "sx-200", "ucx", "version", "yealink",
     )
 )  # fmt: skip
