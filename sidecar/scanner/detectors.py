@@ -20,6 +20,7 @@ Every regex has bounded repetitions (or atomic groups), so the scan is linear in
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import math
@@ -60,6 +61,15 @@ def lower(text: str) -> str:
     if len(lowered) == len(text):
         return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _distinct(matches: Iterable[re.Match[str] | None]) -> Iterator[re.Match[str]]:
+    """The matches of windowed searches, each once (neighbouring windows find the same one)."""
+    seen: set[int] = set()
+    for match in matches:
+        if match is not None and match.start() not in seen:
+            seen.add(match.start())
+            yield match
 
 
 def _hits(lowered: str, words: tuple[str, ...]) -> list[int]:
@@ -185,8 +195,11 @@ def national_ids(text: str) -> Iterator[Candidate]:
     for match in _IBAN.finditer(text):
         if match.start() == 0 or not text[match.start() - 1].isalnum():
             yield from _iban(match)
-    if "account" in lowered or "acct" in lowered or "a/c" in lowered:
-        for match in _ACCOUNT.finditer(text):
+    account_hits = _hits(lowered, ("account", "acct", "a/c"))
+    if account_hits:
+        # "bank account" starts five characters before its "account": look from there.
+        windows = (_ACCOUNT.search(text, max(0, hit - 5), hit + 60) for hit in account_hits)
+        for match in _distinct(windows):
             digits = re.sub(r"\D", "", match.group(1))
             if 6 <= len(digits) <= 17:
                 masked = f"{'*' * (len(digits) - 3)}{digits[-3:]}"
@@ -386,6 +399,8 @@ def emails(text: str, allowed_domains: tuple[str, ...] = ()) -> Iterator[Candida
 _PHONE = re.compile(
     r"(?<![\w@:/.=+#-])(?:\+ ?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}+(?:[ .-]\(?\d{1,8}+\)?){1,5}+(?![\w@-]|[.:]\d)"
 )
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DOTTED_PHONE = re.compile(r"\+?1?[ .]?\(?\d{3}\)?[.]\d{3}[.]\d{4}")
 _PHONE_PLUS = re.compile(r"(?<![\w@:/.=#-])\+\d{8,15}(?![\w@-]|\.\d)")
 _PHONE_BARE = re.compile(r"(?<![\w@:/.=+#-])\d{10,11}(?![\w@-]|\.\d)")
 _PHONE_TALK = (
@@ -433,20 +448,43 @@ def _sip_header_line(text: str, position: int) -> bool:
     return sip and line.startswith(_SIP_HEADERS)
 
 
+@functools.lru_cache(maxsize=4096)
+def _valid_phone(written: str) -> tuple[str, str] | None:
+    """(E.164, national number) of a valid, real-looking number; None otherwise. Cached: a log repeats the
+    same numbers, and phonenumbers' validation is the costliest step of a scan."""
+    digits = "".join(c for c in written if c.isdigit())
+    nanp = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
+    if len(nanp) == 10 and not written.lstrip().startswith("+") and nanp[3:6] == "555":
+        return None  # 555 numbers are the film and documentation ones (checked before parsing: cheap)
+    try:
+        number = phonenumbers.parse(written, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    national = str(number.national_number)
+    if number.country_code == 1 and national[3:6] == "555":
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), national
+
+
 def phones(text: str) -> Iterator[Candidate]:
     matches: Iterable[re.Match[str]] = _PHONE.finditer(text)
     if "+" in text:
         matches = itertools.chain(matches, _PHONE_PLUS.finditer(text))
     lowered = lower(text)
-    if any(word in lowered for word in _PHONE_TALK):
-        matches = itertools.chain(matches, _PHONE_BARE.finditer(text))
+    talk = _hits(lowered, _PHONE_TALK)
+    if talk:  # a bare digit run is a phone only right after words about phones: look only there
+        matches = itertools.chain(
+            matches, (m for hit in talk if (m := _PHONE_BARE.search(text, hit, hit + 60)) is not None)
+        )
     for match in matches:
         written = match.group(0)
         digits = sum(c.isdigit() for c in written)
         plus = written.lstrip().startswith("+")
         if not (10 <= digits <= 15 or (plus and digits >= 8)):
             continue
-        if _DATE_SHAPE.fullmatch(written) or re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", written):
+        if _DATE_SHAPE.fullmatch(written) or _DOTTED_QUAD.fullmatch(written):
             continue
         if written.endswith(")") and written.count(")") > written.count("("):
             written = written[:-1]  # "(613.722.4410)": the closing bracket is the sentence's
@@ -460,20 +498,14 @@ def phones(text: str) -> Iterator[Candidate]:
         context = bool(_PHONE_WORDS.search(before))
         if not (plus or separated or context):
             continue  # a bare run of digits: an order, a SIP tag, a timestamp
-        if "." in written and not re.fullmatch(r"\+?1?[ .]?\(?\d{3}\)?[.]\d{3}[.]\d{4}", written.strip()):
+        if "." in written and not _DOTTED_PHONE.fullmatch(written.strip()):
             continue  # dots: only the North American 613.722.4410 shape
         if _sip_header_line(text, match.start()) or "sip:" in before or "tel:" in before[-6:]:
             continue
-        try:
-            number = phonenumbers.parse(written, "US")
-        except phonenumbers.NumberParseException:
+        valid = _valid_phone(written)
+        if valid is None:
             continue
-        if not phonenumbers.is_valid_number(number):
-            continue
-        national = str(number.national_number)
-        if number.country_code == 1 and national[3:6] == "555":
-            continue  # 555 numbers are the film and documentation ones
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        e164, national = valid
         start = match.start() + (len(written) - len(written.lstrip()))
         yield Candidate(
             T.PHONE, start, match.start() + len(written), e164, f"{DOT * 3}-{DOT * 3}-{national[-4:]}"
@@ -1082,11 +1114,11 @@ _TOKEN_PATTERNS = [
     (hints, re.compile(pattern))
     for hints, pattern in (
         (("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
-         r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"),  # AWS access key ids
-        (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub
-        (("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
-        (("glpat-",), r"\bglpat-[A-Za-z0-9_-]{20,64}\b"),  # GitLab
-        (("xox",), r"\bxox[abposre]-[A-Za-z0-9-]{10,250}\b"),  # Slack tokens
+         r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"),  # AWS access key ids
+        (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"gh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub
+        (("github_pat_",), r"github_pat_[A-Za-z0-9_]{22,255}\b"),
+        (("glpat-",), r"glpat-[A-Za-z0-9_-]{20,64}\b"),  # GitLab
+        (("xox",), r"xox[abposre]-[A-Za-z0-9-]{10,250}\b"),  # Slack tokens
         (("hooks.slack.com",), r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,200}"),
         (("discord",), r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{20,100}"),
         (("webhook.office.com",),
@@ -1094,16 +1126,16 @@ _TOKEN_PATTERNS = [
         (("outlook.office",), r"https://outlook\.office(?:365)?\.com/webhook/[^\s)>\]\"']{20,400}"),
         (("logic.azure.com",),
          r"https://[A-Za-z0-9.-]{1,100}\.logic\.azure\.com[^\s)>\]\"']{0,300}[?&]sig=[A-Za-z0-9%_-]{20,200}"),
-        (("AIza",), r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google
-        (("_live_", "_test_"), r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,99}\b"),  # Stripe
-        (("SG.",), r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,60}"),  # SendGrid
-        (("sk-",), r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b"),  # OpenAI, Anthropic
-        (("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b"),
-        (("pypi-AgE",), r"\bpypi-AgE[A-Za-z0-9_-]{50,300}\b"),
-        (("SK",), r"\bSK[0-9a-f]{32}\b"),  # Twilio API key
-        (("key-",), r"\bkey-[0-9a-zA-Z]{32}\b"),  # Mailgun
-        (("shpat_",), r"\bshpat_[a-fA-F0-9]{32}\b"),  # Shopify
-        (("dop_v1_",), r"\bdop_v1_[a-f0-9]{64}\b"),  # DigitalOcean
+        (("AIza",), r"AIza[0-9A-Za-z_-]{35}\b"),  # Google
+        (("_live_", "_test_"), r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,99}\b"),  # Stripe
+        (("SG.",), r"SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,60}"),  # SendGrid
+        (("sk-",), r"sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b"),  # OpenAI, Anthropic
+        (("npm_",), r"npm_[A-Za-z0-9]{36}\b"),
+        (("pypi-AgE",), r"pypi-AgE[A-Za-z0-9_-]{50,300}\b"),
+        (("SK",), r"SK[0-9a-f]{32}\b"),  # Twilio API key
+        (("key-",), r"key-[0-9a-zA-Z]{32}\b"),  # Mailgun
+        (("shpat_",), r"shpat_[a-fA-F0-9]{32}\b"),  # Shopify
+        (("dop_v1_",), r"dop_v1_[a-f0-9]{64}\b"),  # DigitalOcean
     )
 ]  # fmt: skip
 _TOKEN_WORDS = ("key", "token", "secret")
@@ -1119,7 +1151,7 @@ _QUERY_TOKEN = re.compile(
     r"|access_token|auth|code)=[A-Za-z0-9%_\-.]{16,300}[^\s\"'<>)\]]{0,300}"
 )
 _BEARER = re.compile(r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,2000}=*)")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,2000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{8,2000}")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,2000}\.eyJ[A-Za-z0-9_-]{8,4000}\.[A-Za-z0-9_-]{8,2000}")
 
 
 def _entropy(value: str) -> float:
@@ -1151,6 +1183,10 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
         if any(hint in text for hint in hints):
             for match in pattern.finditer(text):
                 value = match.group(0)
+                if match.start() > 0 and (
+                    text[match.start() - 1].isalnum() or text[match.start() - 1] == "_"
+                ):
+                    continue  # inside a longer token (the patterns start with their literal, for speed)
                 if not value.endswith("EXAMPLE"):
                     yield Candidate(T.API_KEY, match.start(), match.end(), value, _token_preview(value))
     lowered = lower(text)
