@@ -252,13 +252,45 @@ def _blank_text(node: object) -> bool:
     return changed
 
 
+def _finish_statement(*, with_body: bool) -> Update:
+    values: dict[str, object] = {
+        "claimed_by": None,
+        "status": bindparam("status"),
+        "finished_at": bindparam("now"),
+        "last_error": None,
+    }
+    if with_body:
+        values["body"] = bindparam("body")
+    return (
+        update(Delivery)
+        .where(
+            Delivery.id == bindparam("delivery_id"),
+            Delivery.claimed_by == bindparam("claim"),
+            Delivery.status == DeliveryStatus.PROCESSING,
+        )
+        .values(**values)
+        .returning(Delivery.id)
+    )
+
+
+# Built once, like the claim's: the worker runs one of them for every delivery.
+_FINISH, _FINISH_SCRUBBED = _finish_statement(with_body=False), _finish_statement(with_body=True)
+
+
 def finish(session: Session, claimed: ClaimedDelivery, status: DeliveryStatus, now: datetime) -> None:
     """Record success (``done`` or ``ignored``) in the handler's own transaction."""
-    values: dict[str, object] = {"status": status, "finished_at": now, "last_error": None}
+    params: dict[str, object] = {
+        "delivery_id": claimed.id,
+        "claim": claimed.claim,
+        "status": status,
+        "now": now,
+    }
     redacted = without_post_text(claimed.event_type, claimed.body)
     if redacted is not None:
-        values["body"] = redacted
-    _settle(session, claimed, **values)
+        params["body"] = redacted
+    statement = _FINISH_SCRUBBED if redacted is not None else _FINISH
+    if session.execute(statement, params).scalar_one_or_none() is None:
+        raise ClaimLost(f"delivery {claimed.id}: claim {claimed.claim} no longer holds")
 
 
 def fail(
