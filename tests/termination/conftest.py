@@ -7,7 +7,7 @@ Time travels with the fixed clock the simulator and the sidecar share (``days_la
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from sidecar.audit import details_of
 from sidecar.clock import FixedClock
-from sidecar.config import Config
 from sidecar.db.models import AuditEntry, ForumLink, Standing
 from sidecar.forum.discourse import DiscourseForum
 from sidecar.forum.simulator import DiscourseSimulator
@@ -29,7 +28,8 @@ from sidecar.registration.service import RegistrationService
 from sidecar.runtime import Runtime
 from sidecar.termination.deferrals import DeferralService
 from sidecar.termination.sweeps import TerminationService
-from tests.forum.conftest import API_KEY, ClockSleeper, make_forum
+from tests.forum.conftest import API_KEY
+from tests.registration import conftest as registration
 
 BOARD = ("alice", "bob", "carol")
 BACKGROUND = 40  # members of BIGCO, paid far ahead: three terminations are 3 in 43, under the 10% limit
@@ -140,23 +140,11 @@ def sim(clock: FixedClock) -> DiscourseSimulator:
     return forum
 
 
-@pytest.fixture
-def mocked_sim(sim: DiscourseSimulator) -> Iterator[DiscourseSimulator]:
-    with sim.mocked():
-        yield sim
-
-
-@pytest.fixture
-def forum_config(config: Config, sim: DiscourseSimulator) -> Config:
-    forum = dataclasses.replace(config.forum, url=sim.base_url, api_key=API_KEY, api_username="system")
-    return dataclasses.replace(config, forum=forum)
-
-
-@pytest.fixture
-def forum(
-    runtime: Runtime, forum_config: Config, clock: FixedClock, mocked_sim: DiscourseSimulator
-) -> DiscourseForum:
-    return make_forum(runtime, forum_config, clock, ClockSleeper(clock), rate_limit=10_000, rate_burst=5_000)
+# The simulator under ``responses`` and the adapter on it, as the registration tests have them (they use
+# this directory's ``sim``).
+mocked_sim = registration.mocked_sim
+forum_config = registration.forum_config
+forum = registration.forum
 
 
 def termination_service(
