@@ -129,6 +129,9 @@ def db_status(ctx: Context) -> None:
     click.echo(schema_status(runtime.engine).describe())
 
 
+SWEEP_SECONDS_PER_RUN = 20.0  # forum steps one worker run of a sweep may spend before deliveries go on
+
+
 def periodic_jobs(runtime: Runtime, forum: ForumClient) -> list[PeriodicJob]:
     def pending_registrations(cause: str) -> None:
         service = RegistrationService(
@@ -145,6 +148,7 @@ def periodic_jobs(runtime: Runtime, forum: ForumClient) -> list[PeriodicJob]:
             clock=runtime.clock,
             config=runtime.config,
             forum=forum.with_cause(cause),
+            time_budget=SWEEP_SECONDS_PER_RUN,
         )
 
     def daily_sweep(cause: str) -> None:

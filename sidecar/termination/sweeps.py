@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -123,6 +124,7 @@ class TerminationService:
         config: Config,
         forum: ForumClient | None,
         runner: str | None = None,
+        time_budget: float | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -130,6 +132,10 @@ class TerminationService:
         self._settings = config.termination
         self._forum = forum
         self._runner = runner or f"{socket.gethostname()}:{os.getpid()}"
+        # Seconds of forum steps one run may spend (None: no limit, as on the command line). The worker's
+        # jobs set one: a sweep of thousands of calls at the forum's rate would hold deliveries for an hour;
+        # cut into runs, it is finished by the follow-up job minute by minute.
+        self._time_budget = time_budget
         self._lease = timedelta(seconds=config.worker.lease_seconds)
         membership = config.membership
         self._rules = MembershipRules.from_settings(
@@ -337,6 +343,7 @@ class TerminationService:
             return
         users: dict[int, ForumUser | None] = {}
         cause_forum = forum.with_cause(f"sweep:{sweep_id}")
+        deadline = None if self._time_budget is None else time.monotonic() + self._time_budget
         try:
             while (step := self._next_step(sweep_id)) is not None:
                 status, detail = self._attempt(step, cause_forum, users)
@@ -344,6 +351,8 @@ class TerminationService:
                 result.steps.append(
                     StepResult(step.member_number, step.forum_user_id, step.action, status, detail)
                 )
+                if deadline is not None and time.monotonic() > deadline and self._pending(sweep_id):
+                    raise Interrupted(f"this run's {self._time_budget:g} s are spent: the next run goes on")
         except Interrupted as exc:
             result.interrupted = str(exc)
             result.pending_steps += self._pending(sweep_id)

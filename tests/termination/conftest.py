@@ -148,7 +148,12 @@ forum = registration.forum
 
 
 def termination_service(
-    runtime: Runtime, forum: DiscourseForum | None, *, runner: str = "test", **termination: Any
+    runtime: Runtime,
+    forum: DiscourseForum | None,
+    *,
+    runner: str = "test",
+    time_budget: float | None = None,
+    **termination: Any,
 ) -> TerminationService:
     """A service on the runtime's database and clock, with ``[termination]`` settings replaced."""
     config = runtime.config
@@ -157,7 +162,12 @@ def termination_service(
             config, termination=dataclasses.replace(config.termination, **termination)
         )
     return TerminationService(
-        sessions=runtime.sessions, clock=runtime.clock, config=config, forum=forum, runner=runner
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        config=config,
+        forum=forum,
+        runner=runner,
+        time_budget=time_budget,
     )
 
 

@@ -308,3 +308,28 @@ def test_the_worker_sweeps_daily_and_answers_requests_within_minutes(
     assert scheduler.run_due() == ["termination-follow-up"]
     assert not any(suspended(sim, i) for i in ids)
     assert [standing(runtime, n) for n, _ in people] == ["active"] * 3
+
+
+def test_a_worker_run_spends_its_time_budget_and_the_next_runs_go_on(
+    sim: DiscourseSimulator, runtime: Runtime, clock: FixedClock, forum: DiscourseForum
+) -> None:
+    """The worker's jobs give a sweep a time budget per run (a budget of 0: one step a run here), so a
+    sweep of thousands of calls never holds the deliveries for long; the steps still run once each."""
+    ids = three_members_lapsing(sim, forum, runtime, clock)
+    days_later(clock, 40)
+    before = request_count(sim)
+    sweeps = termination_service(runtime, forum, time_budget=0.0)
+    result = sweeps.sweep(cause="job:test")
+    assert result.interrupted is not None
+    assert "spent" in result.interrupted
+    assert [s.status for s in result.steps] == ["done"]
+    assert result.pending_steps == 5
+    runs = 1
+    while result.interrupted:
+        result = sweeps.run_requested(cause="job:test") or sweeps.resume(cause="job:test")
+        runs += 1
+    assert runs == 6
+    assert all(suspended(sim, i) for i in ids)
+    done = successful_writes(sim, before)
+    assert len(done) == 6
+    assert len(set(done)) == 4  # three suspends, one group endpoint used three times
