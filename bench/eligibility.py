@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import scratch_db
+from cli_args import positive_int
 from scratch_db import BenchError
 
 from sidecar.db.engine import make_engine, make_sessions
@@ -294,18 +295,11 @@ def render_summary(checks: Sequence[tuple[str, Check]]) -> str:
 # --- command line -----------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit 0 (or, with --check, 1 when a target fails); 2 when a database run could not be completed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--organizations", type=_positive_int, default=10_000, help="default 10,000")
-    parser.add_argument("--members", type=_positive_int, default=100_000, help="default 100,000")
+    parser.add_argument("--organizations", type=positive_int, default=10_000, help="default 10,000")
+    parser.add_argument("--members", type=positive_int, default=100_000, help="default 100,000")
     parser.add_argument("--seed", type=int, default=20261128, help="random seed of the generated files")
     parser.add_argument(
         "--database-url",

@@ -36,6 +36,7 @@ from typing import Any
 import psycopg
 import requests
 import scratch_db
+from cli_args import positive_float, positive_int
 from scratch_db import BenchError
 from sqlalchemy import create_engine, func, select, table
 from sqlalchemy.engine import make_url
@@ -837,34 +838,20 @@ def all_passed(results: Sequence[DatabaseResult]) -> bool:
 # --- command line -----------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
-
-
 def parse_args(argv: Sequence[str] | None) -> tuple[Options, bool, bool]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument(
-        "--requests", type=_positive_int, default=3000, help="deliveries in phase A (default 3000)"
+        "--requests", type=positive_int, default=3000, help="deliveries in phase A (default 3000)"
     )
-    parser.add_argument("--clients", type=_positive_int, default=8, help="client threads (default 8)")
+    parser.add_argument("--clients", type=positive_int, default=8, help="client threads (default 8)")
     parser.add_argument(
-        "--rate", type=_positive_float, default=200.0, help="phase-B rate per second (default 200)"
+        "--rate", type=positive_float, default=200.0, help="phase-B rate per second (default 200)"
     )
-    parser.add_argument("--duration", type=_positive_float, default=10.0, help="phase-B seconds (default 10)")
-    parser.add_argument("--warmup", type=_positive_int, default=100, help="uncounted warm-up requests")
-    parser.add_argument("--workers", type=_positive_int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--threads", type=_positive_int, default=8, help="threads per worker (default 8)")
+    parser.add_argument("--duration", type=positive_float, default=10.0, help="phase-B seconds (default 10)")
+    parser.add_argument("--warmup", type=positive_int, default=100, help="uncounted warm-up requests")
+    parser.add_argument("--workers", type=positive_int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=positive_int, default=8, help="threads per worker (default 8)")
     parser.add_argument(
         "--pg-admin-url", default=DEFAULT_PG_ADMIN_URL, help="server to create the bench db on"
     )

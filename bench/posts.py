@@ -50,6 +50,7 @@ from typing import Any
 
 import requests
 import scratch_db
+from cli_args import positive_float, positive_int
 from scratch_db import BenchError
 from sqlalchemy import func, select
 from waitress import wasyncore
@@ -1071,20 +1072,6 @@ def render_summary(checks: Sequence[tuple[str, Check]]) -> str:
 # --- command line ---------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
-
-
 def _share(text: str) -> float:
     value = float(text)
     if not 0.0 < value < 1.0:
@@ -1095,19 +1082,19 @@ def _share(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit 0 (or, with --check, 1 when a target fails); 2 when a database run could not be completed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--posts", type=_positive_int, default=10_000, help="posts written (10,000)")
+    parser.add_argument("--posts", type=positive_int, default=10_000, help="posts written (10,000)")
     parser.add_argument(
         "--findings-share", type=_share, default=0.10, help="share of the posts with findings (0.10)"
     )
     parser.add_argument(
         "--senders",
-        type=_positive_int,
+        type=positive_int,
         default=4,
         help="webhook deliveries the forum has in flight at once (4)",
     )
     parser.add_argument(
         "--rate",
-        type=_positive_float,
+        type=positive_float,
         help="write the posts at this many a second (default: as fast as possible)",
     )
     parser.add_argument(

@@ -38,6 +38,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from cli_args import positive_int
+
 ROOT = Path(__file__).resolve().parents[1]
 HANDWRITTEN = ROOT / "bench" / "corpus" / "handwritten.jsonl"
 
@@ -1231,13 +1233,6 @@ def render_summary(checks: Sequence[Check], runs: Sequence[SystemRun]) -> str:
 # --- command line ---------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _count(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -1261,7 +1256,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated corpus (7)")
     parser.add_argument(
-        "--posts", type=_positive_int, default=2000, help="posts in the generated corpus (2,000)"
+        "--posts", type=positive_int, default=2000, help="posts in the generated corpus (2,000)"
     )
     parser.add_argument(
         "--handwritten",

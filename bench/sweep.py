@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import scratch_db
+from cli_args import positive_int
 from scratch_db import BenchError
 from sqlalchemy import Connection, Engine, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -774,13 +775,6 @@ def render_summary(checks: Sequence[tuple[str, Check]], peak_mb: float) -> str:
 # --- command line -------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _share(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
@@ -791,7 +785,7 @@ def _share(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit 0 (or, with --check, 1 when a target fails); 2 when a database run could not be completed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--members", type=_positive_int, default=100_000, help="default 100,000")
+    parser.add_argument("--members", type=positive_int, default=100_000, help="default 100,000")
     parser.add_argument(
         "--changing-share",
         type=_share,
@@ -804,7 +798,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.10,
         help="share of the other members with a linked forum account (0.10; changing members all have one)",
     )
-    parser.add_argument("--runs", type=_positive_int, default=3, help="timed planning runs, best kept (3)")
+    parser.add_argument("--runs", type=positive_int, default=3, help="timed planning runs, best kept (3)")
     parser.add_argument("--seed", type=int, default=20261128, help="random seed of the membership")
     parser.add_argument(
         "--database-url",
