@@ -72,23 +72,31 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def truncate_wal(engine: Engine) -> None:
+def truncate_wal(engine: Engine) -> bool:
     """SQLite: copy the write-ahead log into the database file and empty it.
 
     ``secure_delete`` overwrites removed content in the database file, but the log keeps the frames written
     before (post bodies scrubbed after scanning included) until they are checkpointed over. An idle worker
     calls this after it has scrubbed something. A busy database is left alone: the next idle moment retries.
-    No-op on PostgreSQL.
+    True when done (always on PostgreSQL, where there is nothing to do); False when SQLite was busy.
     """
     if not is_sqlite(engine):
-        return
+        return True
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cursor.close()
+        # Never wait: with other connections reading or writing, TRUNCATE would sit in the busy handler
+        # (other workers, a shutdown waiting for this one); busy, it returns at once and the next idle
+        # moment tries again.
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            busy, _log, _checkpointed = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
     finally:
         raw.close()
+    return not busy
 
 
 def insert_or_ignore(dialect_name: str, table: Table) -> Insert:

@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -111,11 +112,11 @@ class Worker:
         if bind is None:
             return
         try:
-            truncate_wal(bind)
-        except SQLAlchemyError:
+            done = truncate_wal(bind)
+        except (SQLAlchemyError, sqlite3.Error):
             log.warning("could not checkpoint the database log", extra={"worker": self.name}, exc_info=True)
             return
-        self._unflushed = False
+        self._unflushed = not done  # busy: the next idle moment tries again
 
     def _process(self, claimed: inbox.ClaimedDelivery) -> DeliveryStatus | None:
         context = {"delivery_id": claimed.id, "event": claimed.event_name, "attempt": claimed.attempts}
