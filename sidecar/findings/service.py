@@ -206,18 +206,7 @@ class FindingsService:
         """Record the version (``acting``) and its findings; None when the version is done already."""
         now = self._clock.now()
         with self._sessions.begin() as session:
-            table = Base.metadata.tables[PostScan.__tablename__]
-            session.execute(
-                insert_or_ignore(session.get_bind().dialect.name, table).values(
-                    post_id=post.id,
-                    version=post.version,
-                    status="acting",
-                    findings=len(found),
-                    pm_attempted=False,
-                    pm_sent=False,
-                    scanned_at=now,
-                )
-            )
+            _insert_scan(session, post.id, post.version, status="acting", findings=len(found), now=now)
             scan = session.get(PostScan, (post.id, post.version), with_for_update=True)
             assert scan is not None
             if scan.status == "done":
@@ -280,17 +269,20 @@ class FindingsService:
                     opened.append(row)
         session.flush()
         present = {f.fingerprint for f in found}
-        self._resolve_missing(session, post, present, now)
+        self._resolve_missing(session, post.id, post.version, present, now)
         return opened
 
-    def _resolve_missing(self, session: Session, post: PostVersion, present: set[str], now: datetime) -> None:
+    def _resolve_missing(
+        self, session: Session, post_id: int, version: int, present: set[str], now: datetime
+    ) -> None:
+        """Open findings of the post that ``version`` no longer contains are resolved by that edit."""
         gone = [
             row
             for row in session.execute(
                 select(PostFinding).where(
-                    PostFinding.post_id == post.id,
+                    PostFinding.post_id == post_id,
                     PostFinding.status == FindingStatus.OPEN,
-                    PostFinding.last_version <= post.version,
+                    PostFinding.last_version <= version,
                 )
             ).scalars()
             if row.fingerprint not in present
@@ -303,33 +295,15 @@ class FindingsService:
                 at=now,
                 actor=SIDECAR,
                 action="finding.resolved_by_edit",
-                target=f"post:{post.id}",
-                details={"version": post.version, "findings": [row.id for row in gone]},
+                target=f"post:{post_id}",
+                details={"version": version, "findings": [row.id for row in gone]},
             )
 
     def _record_clean(self, post_id: int, version: int) -> None:
         now = self._clock.now()
         with self._sessions.begin() as session:
-            table = Base.metadata.tables[PostScan.__tablename__]
-            session.execute(
-                insert_or_ignore(session.get_bind().dialect.name, table).values(
-                    post_id=post_id,
-                    version=version,
-                    status="done",
-                    findings=0,
-                    pm_attempted=False,
-                    pm_sent=False,
-                    scanned_at=now,
-                )
-            )
-            open_count = session.execute(
-                select(PostFinding.id).where(
-                    PostFinding.post_id == post_id, PostFinding.status == FindingStatus.OPEN
-                )
-            ).first()
-            if open_count is not None:
-                post = PostVersion(post_id, None, None, version, None, None, "")
-                self._resolve_missing(session, post, set(), now)
+            _insert_scan(session, post_id, version, status="done", findings=0, now=now)
+            self._resolve_missing(session, post_id, version, set(), now)
 
     # --- the actions
 
@@ -504,3 +478,21 @@ class FindingsService:
         if self._forum is None:
             raise RuntimeError("acting on findings needs the forum")
         return self._forum
+
+
+def _insert_scan(
+    session: Session, post_id: int, version: int, *, status: str, findings: int, now: datetime
+) -> None:
+    """The version's ``post_scans`` row, unless it is there already."""
+    table = Base.metadata.tables[PostScan.__tablename__]
+    session.execute(
+        insert_or_ignore(session.get_bind().dialect.name, table).values(
+            post_id=post_id,
+            version=version,
+            status=status,
+            findings=findings,
+            pm_attempted=False,
+            pm_sent=False,
+            scanned_at=now,
+        )
+    )

@@ -25,7 +25,7 @@ import ipaddress
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import phonenumbers
@@ -49,14 +49,13 @@ class Candidate:
     severity: Severity | None = None  # None: the type's configured severity
 
 
-Detector = Callable[[str], Iterator[Candidate]]
-
 DOT = "•"
 
 
+@functools.lru_cache(maxsize=1)
 def lower(text: str) -> str:
     """``text.lower()`` with the same length, so offsets found in it hold in ``text`` (a few characters, such
-    as "İ", lower to two; those are left as they are)."""
+    as "İ", lower to two; those are left as they are). Cached for the post in hand: every detector asks."""
     lowered = text.lower()
     if len(lowered) == len(text):
         return lowered
@@ -1001,9 +1000,8 @@ def _anchored(
 def passwords(text: str) -> Iterator[Candidate]:
     lowered = lower(text)
     secret_words = "pass" in lowered or "pwd" in lowered or "secret" in lowered
-    sip_post = False  # a SIP credential is told by its own block (_sip_block), not by the whole post
     if secret_words:
-        yield from _config_secrets(text, _hits(lowered, _SECRET_WORDS), sip_post)
+        yield from _config_secrets(text, _hits(lowered, _SECRET_WORDS))
     if "pass" in lowered or "pw" in lowered or "secret" in lowered:
         hits = _hits(lowered, _PROSE_WORDS)
         for match in itertools.chain(
@@ -1044,7 +1042,9 @@ def passwords(text: str) -> Iterator[Candidate]:
                 yield _secret(T.PASSWORD, match.start(3), match.end(3), match.group(3))
 
 
-def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Candidate]:
+def _config_secrets(text: str, hits: list[int]) -> Iterator[Candidate]:
+    """``key = value`` lines, ``<param name=... value=...>`` and ``<password>...</password>``; a SIP
+    credential when the key or the config block around it says so (``_sip_block``)."""
     lowered = lower(text)
     for match in _anchored(_CONFIG_SECRET, hits, text):
         key = match.group(1).lower()
@@ -1070,13 +1070,13 @@ def _config_secrets(text: str, hits: list[int], sip_post: bool) -> Iterator[Cand
         for match in _PARAM_SECRET.finditer(text):
             key, value = match.group(1).lower(), match.group(2)
             if not _not_a_secret_key(match.group(1)) and not _placeholder(value):
-                kind = _kind_of(key, sip_post or _sip_block(lowered, match.start(2)))
+                kind = _kind_of(key, _sip_block(lowered, match.start(2)))
                 yield _secret(kind, match.start(2), match.end(2), value)
     if "</" in text:
         for match in _anchored(_XML_SECRET, hits, text):
             value = match.group(2)
             if not _not_a_secret_key(match.group(1)) and not _placeholder(value):
-                yield _secret(_kind_of(match.group(1).lower(), sip_post), match.start(2), match.end(2), value)
+                yield _secret(_kind_of(match.group(1).lower(), False), match.start(2), match.end(2), value)
 
 
 def _config_shaped(text: str, match: re.Match[str]) -> bool:
@@ -1088,12 +1088,12 @@ def _config_shaped(text: str, match: re.Match[str]) -> bool:
 _NOT_SIP_KEYS = re.compile(r"admin|web|gui|\bui\b|root|ldap|bind|db|mysql|sql|smtp|mail|wifi|ssh|vpn|bios")
 
 
-def _kind_of(key: str, sip_post: bool) -> str:
+def _kind_of(key: str, sip_block: bool) -> str:
     if _API_SECRET_KEYS.search(key):
         return T.API_KEY
     if _NOT_SIP_KEYS.search(key):
         return T.PASSWORD
-    if _SIP_KEYS.search(key) or (sip_post and key in ("secret", "password", "pass", "passwd", "md5secret")):
+    if _SIP_KEYS.search(key) or (sip_block and key in ("secret", "password", "pass", "passwd", "md5secret")):
         return T.SIP_CREDENTIAL
     return T.PASSWORD
 

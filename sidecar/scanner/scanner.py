@@ -13,7 +13,6 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
@@ -213,7 +212,3 @@ class Scanner:
             preview=candidate.preview,
             fingerprint=self.fingerprint_of(candidate),
         )
-
-
-def findings_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    return [f.to_json() for f in findings]

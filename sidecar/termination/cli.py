@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -251,13 +251,3 @@ def deferrals_list(ctx: Context, as_json: bool) -> None:
             f"{v.id:>5}  {v.target:<28} until {v.until.isoformat()}  {v.status.value:<17}"
             f" approvals {len(v.approvals)}/{v.required_approvals} ({names})  resolution {v.resolution}"
         )
-
-
-def result_summary(result: SweepResult) -> dict[str, Any]:
-    return {
-        "sweep": result.sweep_id,
-        "transitions": len(result.transitions),
-        "blocked": result.blocked,
-        "interrupted": result.interrupted,
-        "pending_steps": result.pending_steps,
-    }

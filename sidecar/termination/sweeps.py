@@ -486,9 +486,7 @@ class TerminationService:
         present = {g.name.lower() for g in user.groups}
         taking = [g for g in params.get("groups", ()) if g.lower() in present]
         with self._sessions.begin() as session:
-            withheld = (
-                [] if first else json.loads(_link_field(session, step.forum_user_id, "withheld_groups"))
-            )
+            withheld = [] if first else _withheld(session, step.forum_user_id)
             store.set_link_state(session, step.forum_user_id, withheld_groups=[*withheld, *taking])
         if not taking:
             return StepStatus.ALREADY_DONE, "none of the granted groups is held any more"
@@ -523,7 +521,8 @@ class TerminationService:
         self, step: SweepStep, user: ForumUser, forum: ForumClient
     ) -> tuple[StepStatus, str | None]:
         with self._sessions() as session:
-            imposed = bool(_link_field(session, step.forum_user_id, "imposed_suspension"))
+            link = session.get(ForumLink, step.forum_user_id)
+            imposed = link is not None and link.imposed_suspension
         if not imposed:
             return StepStatus.SKIPPED, "the suspension is not the sidecar's: left in place"
         if user.suspended_at(self._clock.now()):
@@ -565,7 +564,7 @@ class TerminationService:
             store.set_link_state(session, forum_user_id, imposed_suspension=imposed)
 
 
-def _link_field(session: Session, forum_user_id: int, name: str) -> Any:
-    return session.execute(
-        select(getattr(ForumLink, name)).where(ForumLink.forum_user_id == forum_user_id)
-    ).scalar_one_or_none() or ("[]" if name == "withheld_groups" else False)
+def _withheld(session: Session, forum_user_id: int) -> list[str]:
+    """The groups an earlier attempt of a termination recorded as taken from the account."""
+    link = session.get(ForumLink, forum_user_id)
+    return list(json.loads(link.withheld_groups)) if link is not None else []
