@@ -16,6 +16,10 @@ numbers, dial plans and timestamps. So a pattern alone never decides:
 - emails skip documentation domains, role addresses (support@, info@...) and SIP/extension user parts.
 
 Every regex has bounded repetitions (or atomic groups), so the scan is linear in the length of the post.
+A pattern that runs over the whole post starts with a literal or with the class of its first character,
+any lookbehind after it: the regex engine then skips in C to where a match can start, where a leading
+lookbehind would be tried at every position. Patterns keyed to words run only where a substring search
+found the word.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from stdnum.us import ssn as stdnum_ssn
 
 from sidecar.scanner.findings import FindingType as T
 from sidecar.scanner.findings import Severity
+from sidecar.scanner.text import lower
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +55,6 @@ class Candidate:
 
 
 DOT = "•"
-
-
-@functools.lru_cache(maxsize=1)
-def lower(text: str) -> str:
-    """``text.lower()`` with the same length, so offsets found in it hold in ``text`` (a few characters, such
-    as "İ", lower to two; those are left as they are). Cached for the post in hand: every detector asks."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _distinct(matches: Iterable[re.Match[str] | None]) -> Iterator[re.Match[str]]:
@@ -103,7 +98,7 @@ def _line_of(text: str, position: int) -> str:
 
 # --- payment cards ---------------------------------------------------------------------------------------
 
-_CARD = re.compile(r"(?<![\w.:/@#+-])\d(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
+_CARD = re.compile(r"\d(?<![\w.:/@#+-]\d)(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
 _CARD_WORDS = re.compile(
     r"card|visa|master|amex|american express|discover|\bcc\b|credit|debit|payment|cvv|exp"
 )
@@ -151,7 +146,7 @@ def cards(text: str) -> Iterator[Candidate]:
 
 # --- national identifiers, bank details ------------------------------------------------------------------
 
-_NINE = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2,3})\2(\d{3,4})(?![\w-])")
+_NINE = re.compile(r"(\d(?<![\w-]\d)\d\d)([- ]?)(\d{2,3})\2(\d{3,4})(?![\w-])")
 _SSN_WORDS = re.compile(r"ssn|social security|soc\.? sec")
 _SIN_WORDS = re.compile(r"\bsin\b|social insurance|nas\b|num[ée]ro d.assurance")
 _ACCOUNT_NEAR = re.compile(r"acct|account|a/c")
@@ -396,11 +391,13 @@ def emails(text: str, allowed_domains: tuple[str, ...] = ()) -> Iterator[Candida
 # digit run ("+16137224410", looked for when the post has a "+"), or a bare 10-11 digit run (only when the
 # post speaks of phones at all: the words are checked again right before each number).
 _PHONE = re.compile(
-    r"(?<![\w@:/.=+#-])(?:\+ ?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}+(?:[ .-]\(?\d{1,8}+\)?){1,5}+(?![\w@-]|[.:]\d)"
+    r"[\d+(](?<![\w@:/.=+#-].)"  # the first character, then what may not come before it
+    r"(?:(?<=\+) ?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}+|(?<=\()\d{1,4}\)[ .-]?\d{1,5}+|(?<=\d)\d{0,4}+)"
+    r"(?:[ .-]\(?\d{1,8}+\)?){1,5}+(?![\w@-]|[.:]\d)"
 )
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DOTTED_PHONE = re.compile(r"\+?1?[ .]?\(?\d{3}\)?[.]\d{3}[.]\d{4}")
-_PHONE_PLUS = re.compile(r"(?<![\w@:/.=#-])\+\d{8,15}(?![\w@-]|\.\d)")
+_PHONE_PLUS = re.compile(r"\+(?<![\w@:/.=#-]\+)\d{8,15}(?![\w@-]|\.\d)")
 _PHONE_BARE = re.compile(r"(?<![\w@:/.=+#-])\d{10,11}(?![\w@-]|\.\d)")
 _PHONE_TALK = (
     "phone",
@@ -585,7 +582,7 @@ def addresses(text: str) -> Iterator[Candidate]:
 
 # --- IP addresses ----------------------------------------------------------------------------------------
 
-_IPV4 = re.compile(r"(?<![\w.-])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w-]|\.\d)")
+_IPV4 = re.compile(r"\d(?<![\w.-]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w-]|\.\d)")
 _IPV6 = re.compile(
     r"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,7}|[0-9A-Fa-f]{1,4})(?![\w:.-])"
 )
@@ -673,25 +670,44 @@ def ip_addresses(text: str) -> Iterator[Candidate]:
             preview = f"{a}.{DOT}.{DOT}.{DOT}"
             severity = Severity.LOW if _ipv4_private(value) else None
             yield Candidate(T.IP_ADDRESS, match.start(), match.end(), written, preview, severity)
-    if "::" in text:  # written in full, without "::", an IPv6 address is not looked for (MACs look alike)
-        for match in _IPV6.finditer(text):
-            try:
-                address = ipaddress.IPv6Address(match.group(0))
-            except ValueError:
-                continue
-            if (
-                address.is_unspecified
-                or address.is_loopback
-                or address.is_multicast
-                or address.is_link_local
-                or address in _DOCUMENTATION_V6
-                or str(address) in _RESOLVERS
-                or _not_a_host(text, match)
-            ):
-                continue
-            preview = f"{address.exploded.split(':')[0]}:{DOT}:{DOT}"
-            severity = Severity.LOW if address.is_private else None
-            yield Candidate(T.IP_ADDRESS, match.start(), match.end(), str(address), preview, severity)
+    for match in _ipv6_candidates(text):
+        try:
+            address = ipaddress.IPv6Address(match.group(0))
+        except ValueError:
+            continue
+        if (
+            address.is_unspecified
+            or address.is_loopback
+            or address.is_multicast
+            or address.is_link_local
+            or address in _DOCUMENTATION_V6
+            or str(address) in _RESOLVERS
+            or _not_a_host(text, match)
+        ):
+            continue
+        preview = f"{address.exploded.split(':')[0]}:{DOT}:{DOT}"
+        severity = Severity.LOW if address.is_private else None
+        yield Candidate(T.IP_ADDRESS, match.start(), match.end(), str(address), preview, severity)
+
+
+_HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
+_HEX_RUN = re.compile(r"[0-9A-Fa-f:]+")
+
+
+def _ipv6_candidates(text: str) -> Iterator[re.Match[str]]:
+    """IPv6 addresses as they are written, with "::": each "::" found by substring search, the pattern tried
+    from the start of the run of hex digits and colons it sits in (at most 39 characters: an address). In
+    full, without "::", an address is not looked for: MAC addresses and timestamps look alike."""
+    at = text.find("::")
+    while at >= 0:
+        start, floor = at, max(0, at - 39)
+        while start > floor and text[start - 1] in _HEX_OR_COLON:
+            start -= 1
+        match = _IPV6.match(text, start)
+        if match is not None:
+            yield match
+        run = _HEX_RUN.match(text, at)
+        at = text.find("::", run.end() if run is not None else at + 2)  # this run's start was tried
 
 
 def _not_a_host(text: str, match: re.Match[str]) -> bool:
@@ -1108,34 +1124,32 @@ def _secret(kind: str, start: int, end: int, value: str) -> Candidate:
 _PEM = re.compile(
     r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?)-----"
 )
-# Each format with the literal that must be in the text for it to be looked for: one substring search
-# decides whether a pattern runs at all.
+# Each format starts with a literal, which the regex engine searches for as fast as a substring search; the
+# one that does not (Stripe's) runs only when its literal is in the text.
 _TOKEN_PATTERNS = [
     (hints, re.compile(pattern))
     for hints, pattern in (
-        (("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
-         r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"),  # AWS access key ids
-        (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"gh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub
-        (("github_pat_",), r"github_pat_[A-Za-z0-9_]{22,255}\b"),
-        (("glpat-",), r"glpat-[A-Za-z0-9_-]{20,64}\b"),  # GitLab
-        (("xox",), r"xox[abposre]-[A-Za-z0-9-]{10,250}\b"),  # Slack tokens
-        (("hooks.slack.com",), r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,200}"),
-        (("discord",), r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{20,100}"),
-        (("webhook.office.com",),
-         r"https://[A-Za-z0-9.-]{1,100}\.webhook\.office\.com/webhook[A-Za-z0-9]*/[^\s)>\]\"']{20,400}"),
-        (("outlook.office",), r"https://outlook\.office(?:365)?\.com/webhook/[^\s)>\]\"']{20,400}"),
-        (("logic.azure.com",),
+        ((), r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"),  # AWS access key ids
+        ((), r"gh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub
+        ((), r"github_pat_[A-Za-z0-9_]{22,255}\b"),
+        ((), r"glpat-[A-Za-z0-9_-]{20,64}\b"),  # GitLab
+        ((), r"xox[abposre]-[A-Za-z0-9-]{10,250}\b"),  # Slack tokens
+        ((), r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,200}"),
+        ((), r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,30}/[A-Za-z0-9_-]{20,100}"),
+        ((), r"https://[A-Za-z0-9.-]{1,100}\.webhook\.office\.com/webhook[A-Za-z0-9]*/[^\s)>\]\"']{20,400}"),
+        ((), r"https://outlook\.office(?:365)?\.com/webhook/[^\s)>\]\"']{20,400}"),
+        ((),
          r"https://[A-Za-z0-9.-]{1,100}\.logic\.azure\.com[^\s)>\]\"']{0,300}[?&]sig=[A-Za-z0-9%_-]{20,200}"),
-        (("AIza",), r"AIza[0-9A-Za-z_-]{35}\b"),  # Google
+        ((), r"AIza[0-9A-Za-z_-]{35}\b"),  # Google
         (("_live_", "_test_"), r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,99}\b"),  # Stripe
-        (("SG.",), r"SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,60}"),  # SendGrid
-        (("sk-",), r"sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b"),  # OpenAI, Anthropic
-        (("npm_",), r"npm_[A-Za-z0-9]{36}\b"),
-        (("pypi-AgE",), r"pypi-AgE[A-Za-z0-9_-]{50,300}\b"),
-        (("SK",), r"SK[0-9a-f]{32}\b"),  # Twilio API key
-        (("key-",), r"key-[0-9a-zA-Z]{32}\b"),  # Mailgun
-        (("shpat_",), r"shpat_[a-fA-F0-9]{32}\b"),  # Shopify
-        (("dop_v1_",), r"dop_v1_[a-f0-9]{64}\b"),  # DigitalOcean
+        ((), r"SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,60}"),  # SendGrid
+        ((), r"sk-(?:proj-|ant-)?[A-Za-z0-9_-]{32,200}\b"),  # OpenAI, Anthropic
+        ((), r"npm_[A-Za-z0-9]{36}\b"),
+        ((), r"pypi-AgE[A-Za-z0-9_-]{50,300}\b"),
+        ((), r"SK[0-9a-f]{32}\b"),  # Twilio API key
+        ((), r"key-[0-9a-zA-Z]{32}\b"),  # Mailgun
+        ((), r"shpat_[a-fA-F0-9]{32}\b"),  # Shopify
+        ((), r"dop_v1_[a-f0-9]{64}\b"),  # DigitalOcean
     )
 ]  # fmt: skip
 _TOKEN_WORDS = ("key", "token", "secret")
@@ -1180,7 +1194,7 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
             preview = f"-----BEGIN {match.group(1)}----- {DOT * 4}"
             yield Candidate(T.PRIVATE_KEY, match.start(), stop, body[-24:], preview)
     for hints, pattern in _TOKEN_PATTERNS:
-        if any(hint in text for hint in hints):
+        if not hints or any(hint in text for hint in hints):
             for match in pattern.finditer(text):
                 value = match.group(0)
                 if match.start() > 0 and (
@@ -1206,7 +1220,8 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
             url = match.group(0).rstrip(".,;")
             yield Candidate(T.API_KEY, match.start(), match.start() + len(url), url, _token_preview(url))
     if "bearer" in lowered:
-        for match in _BEARER.finditer(text):
+        windows = (_BEARER.match(text, hit) for hit in _hits(lowered, ("bearer",)))
+        for match in _distinct(windows):
             value = match.group(1)
             if not _placeholder(value) and _entropy(value) >= 3.0:
                 yield Candidate(T.BEARER_TOKEN, match.start(1), match.end(1), value, f"{value[:3]}{DOT * 4}")

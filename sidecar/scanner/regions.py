@@ -11,60 +11,61 @@ Discourse posts are Markdown with BBCode. Quoted text comes in three shapes, all
 Code (fenced blocks and inline code) is scanned like any text: configs get pasted there. Inside a fenced
 block nothing is a quote (``> `` in a pasted shell session is not one).
 
-One pass over the lines and one regex pass over the tags: linear in the length of the post, whatever it
-holds (unclosed fences and tags included).
+A regex search for the lines that open a fence or a quote, and one regex pass over the tags: linear in
+the length of the post, whatever it holds (unclosed fences and tags included).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+
+from sidecar.scanner.text import lower
 
 Span = tuple[int, int]
 
-_FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
-_QUOTE_LINE = re.compile(r"[ ]{0,3}>")
-_TAG = re.compile(r"\[(/?)quote(?:=[^\]\n]{0,500})?\]|<(/?)blockquote\b[^>\n]{0,200}>", re.IGNORECASE)
+# A line that opens a fence or a quote: at the start of the post, or after a newline (a literal, fast).
+_MARK = re.compile(r"[ ]{0,3}(?:(`{3,}|~{3,})|>)")
+_NEXT_MARK = re.compile(r"\n[ ]{0,3}(?:(`{3,}|~{3,})|>)")
+# What ends a quoted paragraph: a blank line, a line that opens a fence, or the end of the post.
+_PARAGRAPH_END = re.compile(r"\n(?:[^\S\n]*(?:\n|\Z)|[ ]{0,3}(?:`{3,}|~{3,}))")
+# The tags, found by their shared word (a literal the engine searches for fast), with what opens them read
+# behind it: "[quote", "[/quote", "<blockquote", "</blockquote".
+_TAG = re.compile(
+    r"quote(?:(?:(?<=\[quote)|(?<=\[/quote))(?:=[^\]\n]{0,500})?\]"
+    r"|(?:(?<=<blockquote)|(?<=</blockquote))\b[^>\n]{0,200}>)"
+)
 
 
-def _lines(text: str) -> Iterator[tuple[int, int, str]]:
-    start = 0
-    length = len(text)
-    while start < length:
-        end = text.find("\n", start)
-        if end < 0:
-            end = length
-        yield start, end, text[start:end]
-        start = end + 1
+@functools.lru_cache(maxsize=16)
+def _closing_fence(fence: str) -> re.Pattern[str]:
+    """A line of only the fence's character, at least as many as opened it."""
+    return re.compile(rf"\n[^\S\n]*{re.escape(fence[0])}{{{len(fence)},}}[^\S\n]*$", re.MULTILINE)
 
 
 def fenced_and_quoted_lines(text: str) -> tuple[list[Span], list[Span]]:
-    """The spans of fenced code blocks and of ``>``-quoted paragraphs (line spans, merged)."""
+    """The spans of fenced code blocks and of ``>``-quoted paragraphs (from the start of their first line
+    to the end of their last). Only the lines that open a fence or a quote are visited, found by regex: a
+    100 kB log is not walked line by line."""
     fences: list[Span] = []
     quotes: list[Span] = []
-    fence: str | None = None
-    fence_start = 0
-    in_quote = False
-    for start, end, line in _lines(text):
-        if fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
-                fences.append((fence_start, end))
-                fence = None
-            continue
-        opened = _FENCE.match(line)
-        if opened is not None:
-            fence, fence_start, in_quote = opened.group(1), start, False
-            continue
-        if _QUOTE_LINE.match(line):
-            in_quote = True
-            _add(quotes, start, end)
-        elif in_quote and line.strip():
-            _add(quotes, start, end)  # lazy continuation of the quoted paragraph
-        else:
-            in_quote = False
-    if fence is not None:
-        fences.append((fence_start, len(text)))  # an unclosed fence runs to the end
+    mark = _MARK.match(text)
+    start = 0
+    if mark is None:
+        mark = _NEXT_MARK.search(text)
+        start = mark.start() + 1 if mark is not None else 0
+    while mark is not None:
+        if mark.group(1):  # a fence: to its closing line, or (unclosed) to the end of the post
+            line_end = text.find("\n", start)
+            close = _closing_fence(mark.group(1)).search(text, line_end) if line_end >= 0 else None
+            end = close.end() if close is not None else len(text)
+            fences.append((start, end))
+        else:  # a quoted paragraph, lazy continuation lines included
+            stop = _PARAGRAPH_END.search(text, start)
+            end = stop.start() if stop is not None else len(text)
+            quotes.append((start, end))
+        mark = _NEXT_MARK.search(text, end)
+        start = mark.start() + 1 if mark is not None else 0
     return fences, quotes
 
 
@@ -82,27 +83,22 @@ def _tag_quotes(text: str, fences: list[Span]) -> list[Span]:
     spans: list[Span] = []
     stacks: dict[str, list[int]] = {"quote": [], "blockquote": []}
     fence_index = 0
-    for match in _TAG.finditer(text):
-        position = match.start()
+    lowered = lower(text)
+    for match in _TAG.finditer(lowered):
+        kind = "quote" if match.group(0).endswith("]") else "blockquote"
+        position = match.start() - (1 if kind == "quote" else 6)  # the "[" or "<", or the "/" after it
+        closing = lowered[position] == "/"
+        position -= closing
         while fence_index < len(fences) and fences[fence_index][1] <= position:
             fence_index += 1
         if fence_index < len(fences) and fences[fence_index][0] <= position:
             continue  # a tag inside a code block is text
-        kind = "quote" if match.group(0)[0] == "[" else "blockquote"
-        closing = bool(match.group(1) or match.group(2))
         stack = stacks[kind]
         if not closing:
             stack.append(position)
         elif stack:
             spans.append((stack.pop(), match.end()))  # nested spans merge; an unclosed outer one adds none
     return spans
-
-
-def _add(spans: list[Span], start: int, end: int) -> None:
-    if spans and spans[-1][1] + 1 >= start:
-        spans[-1] = (spans[-1][0], end)
-    else:
-        spans.append((start, end))
 
 
 def _merge(spans: list[Span]) -> list[Span]:
