@@ -151,7 +151,7 @@ _SSN_WORDS = re.compile(r"ssn|social security|soc\.? sec")
 _SIN_WORDS = re.compile(r"\bsin\b|social insurance|nas\b|num[ée]ro d.assurance")
 _ACCOUNT_NEAR = re.compile(r"acct|account|a/c")
 _ROUTING_WORDS = re.compile(r"routing|\baba\b|\brtn\b|transit")
-_IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_IBAN = re.compile(r"[A-Z][A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _ACCOUNT = re.compile(
     r"(?i)\b(?:bank\s+account|account\s*(?:number|no\.?|num\.?|#)|acct\.?\s*(?:number|no\.?|num\.?|#)?|a/c)"
     r"\s*(?:is|:|#|=)?\s*(\d(?:[ -]?\d){5,16})(?![\w-])"
@@ -449,8 +449,11 @@ def _valid_phone(written: str) -> tuple[str, str] | None:
     """(E.164, national number) of a valid, real-looking number; None otherwise. Cached: a log repeats the
     same numbers, and phonenumbers' validation is the costliest step of a scan."""
     digits = "".join(c for c in written if c.isdigit())
-    nanp = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
-    if len(nanp) == 10 and not written.lstrip().startswith("+") and nanp[3:6] == "555":
+    if len(digits) == 11 and digits[0] == "1":
+        nanp = digits[1:]  # 1 613 722 4410, +1 613 722 4410
+    else:
+        nanp = digits if len(digits) == 10 and not written.lstrip().startswith("+") else ""
+    if nanp[3:6] == "555":
         return None  # 555 numbers are the film and documentation ones (checked before parsing: cheap)
     try:
         number = phonenumbers.parse(written, "US")
@@ -469,14 +472,14 @@ def phones(text: str) -> Iterator[Candidate]:
     if "+" in text:
         matches = itertools.chain(matches, _PHONE_PLUS.finditer(text))
     lowered = lower(text)
-    talk = _hits(lowered, _PHONE_TALK)
+    talk = [hit for hit in _hits(lowered, _PHONE_TALK) if hit == 0 or not lowered[hit - 1].isalpha()]
     if talk:  # a bare digit run is a phone only right after words about phones: look only there
         matches = itertools.chain(
             matches, (m for hit in talk if (m := _PHONE_BARE.search(text, hit, hit + 60)) is not None)
         )
     for match in matches:
         written = match.group(0)
-        digits = sum(c.isdigit() for c in written)
+        digits = sum(map(str.isdigit, written))
         plus = written.lstrip().startswith("+")
         if not (10 <= digits <= 15 or (plus and digits >= 8)):
             continue
