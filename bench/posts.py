@@ -292,6 +292,7 @@ class ForumSide:
     def _send(self) -> None:
         """Deliver from the simulator's outbox, as Discourse's background jobs do, several at once."""
         session = requests.Session()
+        session.trust_env = False  # no proxy between two local processes: not read again for every delivery
 
         def post(url: str, headers: dict[str, str], body: bytes) -> int:
             return session.post(url, data=body, headers=headers, timeout=20.0).status_code

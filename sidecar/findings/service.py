@@ -19,16 +19,20 @@ them, so a forum outage leaves the actions to the delivery's retry instead of lo
 message is marked attempted before it is sent and is not sent twice.
 
 The values themselves are never stored or logged: findings keep masked previews and keyed fingerprints.
+
+Updates run on the session's connection as Core statements: an ORM bulk update would first match its
+criteria against every object in the session, and the worker runs them for every post.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar import audit
@@ -276,28 +280,25 @@ class FindingsService:
         self, session: Session, post_id: int, version: int, present: set[str], now: datetime
     ) -> None:
         """Open findings of the post that ``version`` no longer contains are resolved by that edit."""
-        gone = [
-            row
-            for row in session.execute(
-                select(PostFinding).where(
-                    PostFinding.post_id == post_id,
-                    PostFinding.status == FindingStatus.OPEN,
-                    PostFinding.last_version <= version,
-                )
-            ).scalars()
-            if row.fingerprint not in present
-        ]
-        for row in gone:
-            row.status, row.updated_at = FindingStatus.RESOLVED_BY_EDIT, now
-        if gone:
-            audit.record(
-                session,
-                at=now,
-                actor=SIDECAR,
-                action="finding.resolved_by_edit",
-                target=f"post:{post_id}",
-                details={"version": version, "findings": [row.id for row in gone]},
-            )
+        # Core, built once: this runs for every post scanned, and most posts never had a finding.
+        rows = session.connection().execute(_OPEN_UP_TO, {"post_id": post_id, "version": version})
+        gone = [finding_id for finding_id, fingerprint in rows if fingerprint not in present]
+        if not gone:
+            return
+        session.execute(
+            update(PostFinding)
+            .where(PostFinding.id.in_(gone))
+            .values(status=FindingStatus.RESOLVED_BY_EDIT, updated_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+        audit.record(
+            session,
+            at=now,
+            actor=SIDECAR,
+            action="finding.resolved_by_edit",
+            target=f"post:{post_id}",
+            details={"version": version, "findings": gone},
+        )
 
     def _record_clean(self, post_id: int, version: int) -> None:
         now = self._clock.now()
@@ -327,7 +328,7 @@ class FindingsService:
         if not untold or recent:
             return False
         with self._sessions.begin() as session:
-            session.execute(
+            session.connection().execute(
                 update(PostScan)
                 .where(PostScan.post_id == post.id, PostScan.version == post.version)
                 .values(pm_attempted=True)
@@ -347,19 +348,19 @@ class FindingsService:
                 raise  # no answer (a timeout): it may have been sent, and is not sent again
             # The forum answered with an error: nothing was sent, the delivery's retry sends it.
             with self._sessions.begin() as session:
-                session.execute(
+                session.connection().execute(
                     update(PostScan)
                     .where(PostScan.post_id == post.id, PostScan.version == post.version)
                     .values(pm_attempted=False)
                 )
             raise
         with self._sessions.begin() as session:
-            session.execute(
+            session.connection().execute(
                 update(PostScan)
                 .where(PostScan.post_id == post.id, PostScan.version == post.version)
                 .values(pm_sent=True)
             )
-            session.execute(
+            session.connection().execute(
                 update(PostFinding).where(PostFinding.id.in_([r.id for r in untold])).values(notified_at=now)
             )
             if post.user_id is not None:
@@ -390,7 +391,7 @@ class FindingsService:
         )
         now = self._clock.now()
         with self._sessions.begin() as session:
-            session.execute(
+            session.connection().execute(
                 update(PostFinding)
                 .where(PostFinding.id.in_([r.id for r in unflagged]))
                 .values(flagged_at=now)
@@ -399,7 +400,7 @@ class FindingsService:
 
     def _finish(self, post: PostVersion) -> None:
         with self._sessions.begin() as session:
-            session.execute(
+            session.connection().execute(
                 update(PostScan)
                 .where(PostScan.post_id == post.id, PostScan.version == post.version)
                 .values(status="done")
@@ -480,19 +481,33 @@ class FindingsService:
         return self._forum
 
 
+_OPEN_UP_TO = select(PostFinding.id, PostFinding.fingerprint).where(
+    PostFinding.post_id == bindparam("post_id"),
+    PostFinding.status == FindingStatus.OPEN,
+    PostFinding.last_version <= bindparam("version"),
+)
+
+
+@functools.cache
+def _scan_insert(dialect_name: str) -> Insert:
+    """Built once per dialect: the worker records a version for every post it scans."""
+    return insert_or_ignore(dialect_name, Base.metadata.tables[PostScan.__tablename__])
+
+
 def _insert_scan(
     session: Session, post_id: int, version: int, *, status: str, findings: int, now: datetime
 ) -> None:
     """The version's ``post_scans`` row, unless it is there already."""
-    table = Base.metadata.tables[PostScan.__tablename__]
-    session.execute(
-        insert_or_ignore(session.get_bind().dialect.name, table).values(
-            post_id=post_id,
-            version=version,
-            status=status,
-            findings=findings,
-            pm_attempted=False,
-            pm_sent=False,
-            scanned_at=now,
-        )
+    conn = session.connection()
+    conn.execute(
+        _scan_insert(conn.dialect.name),
+        {
+            "post_id": post_id,
+            "version": version,
+            "status": status,
+            "findings": findings,
+            "pm_attempted": False,
+            "pm_sent": False,
+            "scanned_at": now,
+        },
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -73,6 +74,21 @@ class Sleeper:
     sleep: Callable[[float], None] = time.sleep
 
 
+def forum_session(url: str) -> requests.Session:
+    """An HTTP session that reads the environment's proxy and CA bundle settings once, for the forum's URL.
+
+    ``requests`` otherwise reads them again on every request (and looks for a ``.netrc``), which cost more
+    than the forum call itself against a forum next door. Set them before the sidecar starts.
+    """
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
+
+
 class _Transport:
     """One HTTP session for the process; budget, timeouts, retries, error mapping and call counts."""
 
@@ -89,7 +105,7 @@ class _Transport:
         self.bucket = bucket
         self.metrics = metrics
         self.sleeper = sleeper
-        self.session = session or requests.Session()
+        self.session = session or forum_session(settings.url)
         self.session.headers.update(
             {
                 "Accept": "application/json; charset=utf-8",

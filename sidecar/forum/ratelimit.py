@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy import ColumnElement, Float, bindparam, case, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
@@ -52,8 +52,17 @@ class SharedTokenBucket:
         self._clock = clock
         self.budget = budget
         self.name = name
+        # Built once (every forum call takes a token) and run on the connection, not as an ORM update.
+        available = self._available(bindparam("now", type_=Float))
+        self._take = (
+            update(RateBucket)
+            .where(RateBucket.name == name, available >= 1.0 - _EPSILON)
+            .values(tokens=available - 1.0, updated_at=bindparam("now", type_=Float))
+            .returning(RateBucket.tokens)
+        )
+        self._tokens = select(available).where(RateBucket.name == name)
 
-    def _available(self, now: float) -> ColumnElement[float]:
+    def _available(self, now: ColumnElement[float]) -> ColumnElement[float]:
         elapsed = case((RateBucket.updated_at < now, now - RateBucket.updated_at), else_=0.0)
         refilled = RateBucket.tokens + elapsed * self.budget.refill_per_second
         return case((refilled > self.budget.burst, float(self.budget.burst)), else_=refilled)
@@ -62,17 +71,14 @@ class SharedTokenBucket:
         """Take a token: 0.0 when taken, else the seconds until one will be there."""
         now = self._clock.now().timestamp()
         with self._sessions.begin() as session:
-            self._ensure_row(session, now)
-            available = self._available(now)
-            taken = session.execute(
-                update(RateBucket)
-                .where(RateBucket.name == self.name, available >= 1.0 - _EPSILON)
-                .values(tokens=available - 1.0, updated_at=now)
-                .returning(RateBucket.tokens)
-            ).scalar_one_or_none()
+            conn = session.connection()
+            taken = conn.execute(self._take, {"now": now}).scalar_one_or_none()
+            if taken is None:
+                self._ensure_row(session, now)  # the first call ever, or a bucket short of a token
+                taken = conn.execute(self._take, {"now": now}).scalar_one_or_none()
             if taken is not None:
                 return 0.0
-            tokens = session.execute(select(available).where(RateBucket.name == self.name)).scalar_one()
+            tokens = conn.execute(self._tokens, {"now": now}).scalar_one()
         return max(_MIN_WAIT, (1.0 - tokens) / self.budget.refill_per_second)
 
     def take(self, *, max_wait: float, sleep: Callable[[float], None]) -> float:
@@ -91,7 +97,7 @@ class SharedTokenBucket:
         target = 1.0 - seconds * self.budget.refill_per_second
         with self._sessions.begin() as session:
             self._ensure_row(session, now)
-            available = self._available(now)
+            available = self._available(literal(now, Float))
             session.execute(
                 update(RateBucket)
                 .where(RateBucket.name == self.name)

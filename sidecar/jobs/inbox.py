@@ -175,9 +175,10 @@ def claim(
     session: Session, *, now: datetime, lease_seconds: float, worker: str, max_attempts: int
 ) -> ClaimedDelivery | None:
     """Claim the next due delivery for ``worker``, or None. Commit promptly: the claim is the lock."""
-    session.execute(_LAPSED, {"now": now, "max_attempts": max_attempts})
+    conn = session.connection()  # Core, not the ORM's bulk update (which matches rows against the session)
+    conn.execute(_LAPSED, {"now": now, "max_attempts": max_attempts})
     token = f"{worker}/{uuid.uuid4().hex[:12]}"
-    row = session.execute(
+    row = conn.execute(
         _TAKE, {"now": now, "token": token, "lease_until": now + timedelta(seconds=lease_seconds)}
     ).one_or_none()
     if row is None:
@@ -200,7 +201,7 @@ class ClaimLost(Exception):
 
 
 def _settle(session: Session, claimed: ClaimedDelivery, **values: object) -> None:
-    result = session.execute(
+    result = session.connection().execute(
         update(Delivery)
         .where(
             Delivery.id == claimed.id,
@@ -289,7 +290,7 @@ def finish(session: Session, claimed: ClaimedDelivery, status: DeliveryStatus, n
     if redacted is not None:
         params["body"] = redacted
     statement = _FINISH_SCRUBBED if redacted is not None else _FINISH
-    if session.execute(statement, params).scalar_one_or_none() is None:
+    if session.connection().execute(statement, params).scalar_one_or_none() is None:
         raise ClaimLost(f"delivery {claimed.id}: claim {claimed.claim} no longer holds")
 
 
