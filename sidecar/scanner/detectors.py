@@ -467,15 +467,26 @@ def _valid_phone(written: str) -> tuple[str, str] | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), national
 
 
+def _bare_phone_after(text: str, hit: int) -> re.Match[str] | None:
+    """A bare 10-11 digit run starting within 60 characters after a phone word, checked against the whole
+    post (not only the window, whose end would pass for the end of the number)."""
+    near = _PHONE_BARE.search(text, hit, hit + 60)
+    return _PHONE_BARE.match(text, near.start()) if near is not None else None
+
+
 def phones(text: str) -> Iterator[Candidate]:
     matches: Iterable[re.Match[str]] = _PHONE.finditer(text)
     if "+" in text:
         matches = itertools.chain(matches, _PHONE_PLUS.finditer(text))
     lowered = lower(text)
-    talk = [hit for hit in _hits(lowered, _PHONE_TALK) if hit == 0 or not lowered[hit - 1].isalpha()]
+    talk = [  # "tel" counts as a word only ("Mitel" is on every line of some posts)
+        hit
+        for hit in _hits(lowered, _PHONE_TALK)
+        if hit == 0 or not lowered[hit - 1].isalpha() or not lowered.startswith("tel", hit)
+    ]
     if talk:  # a bare digit run is a phone only right after words about phones: look only there
         matches = itertools.chain(
-            matches, (m for hit in talk if (m := _PHONE_BARE.search(text, hit, hit + 60)) is not None)
+            matches, (m for hit in talk if (m := _bare_phone_after(text, hit)) is not None)
         )
     for match in matches:
         written = match.group(0)
@@ -760,13 +771,16 @@ _LOGIN_PAIR = re.compile(
     r"\s*[`'\"]?((?=\S*[0-9!@#$%^&*?+=~_.-])[^\s\"'`]{3,64})"
 )
 _LOGIN_WORDS = ("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
-_REGISTER = re.compile(
-    r"(?i)\bregister(?:\s*=>|\s+string:?)\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@"
+_USER_PASS = re.compile(r"user(?:name)?\s*/\s*pass")
+_REGISTER = re.compile(  # in the lowered post, like the SIP URI's
+    r"register(?<![\w]register)(?:\s*=>|\s+string:?)\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@"
 )
 _URI_PASSWORD = re.compile(
     r"(?i)\b(sips?|[a-z][a-z0-9+.-]{1,15})://?([^\s:/@<>\"']{1,64}):([^\s@/<>\"']{1,64})@"
 )
-_SIP_URI_PASSWORD = re.compile(r"(?i)(?<![\w])sips?:([^\s:/@<>\"';]{1,64}):([^\s@<>\"';]{1,64})@")
+# Matched in the lowered post (offsets hold; the values are read from the post), so the pattern starts with
+# its literal.
+_SIP_URI_PASSWORD = re.compile(r"sip(?<![\w]sip)s?:([^\s:/@<>\"';]{1,64}):([^\s@<>\"';]{1,64})@")
 
 _PLACEHOLDERS = frozenset(
     [
@@ -1040,19 +1054,24 @@ def passwords(text: str) -> Iterator[Candidate]:
     if any(
         word in lowered for word in ("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
     ):
-        for match in _anchored(_LOGIN_PAIR, _hits(lowered, _LOGIN_WORDS), text):
+        hits = [  # "user" starts a pair only as "user/pass" (logs are full of User-Agent and user=)
+            hit
+            for hit in _hits(lowered, _LOGIN_WORDS)
+            if not lowered.startswith("user", hit) or _USER_PASS.match(lowered, hit)
+        ]
+        for match in _anchored(_LOGIN_PAIR, hits, text):
             value = _trim(match.group(1))
             if not _placeholder(value) and _password_like(value):
                 yield _secret(T.PASSWORD, match.start(1), match.start(1) + len(value), value)
-    if "register" in lowered:
-        for match in _anchored(_REGISTER, _hits(lowered, ("register",)), text):
-            if not _placeholder(match.group(1)):
-                yield _secret(T.SIP_CREDENTIAL, match.start(1), match.end(1), match.group(1))
     if "@" in text:
-        if "sip" in lowered:
-            for match in _anchored(_SIP_URI_PASSWORD, _hits(lowered, ("sip:", "sips:")), text, quotes=False):
-                if not _placeholder(match.group(2)):
-                    yield _secret(T.SIP_CREDENTIAL, match.start(2), match.end(2), match.group(2))
+        for match in _REGISTER.finditer(lowered):
+            value = text[match.start(1) : match.end(1)]
+            if not _placeholder(value):
+                yield _secret(T.SIP_CREDENTIAL, match.start(1), match.end(1), value)
+        for match in _SIP_URI_PASSWORD.finditer(lowered):
+            value = text[match.start(2) : match.end(2)]
+            if not _placeholder(value):
+                yield _secret(T.SIP_CREDENTIAL, match.start(2), match.end(2), value)
         if "://" in text:
             for match in _anchored(_URI_PASSWORD, _hits(lowered, ("://",)), text, quotes=False):
                 scheme = match.group(1).lower()
@@ -1223,8 +1242,7 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
             url = match.group(0).rstrip(".,;")
             yield Candidate(T.API_KEY, match.start(), match.start() + len(url), url, _token_preview(url))
     if "bearer" in lowered:
-        windows = (_BEARER.match(text, hit) for hit in _hits(lowered, ("bearer",)))
-        for match in _distinct(windows):
+        for match in _anchored(_BEARER, _hits(lowered, ("bearer",)), text, quotes=False):
             value = match.group(1)
             if not _placeholder(value) and _entropy(value) >= 3.0:
                 yield Candidate(T.BEARER_TOKEN, match.start(1), match.end(1), value, f"{value[:3]}{DOT * 4}")

@@ -195,6 +195,9 @@ PHONES = [
     pytest.param("version 10.1.2.3456", [], id="version"),
     pytest.param("logged 2024-03-15 10:42:00", [], id="date-time"),
     pytest.param("on 03/15/2024", [], id="date"),
+    # Digits are looked for within 60 characters after a phone word ("contact"), but a run that goes on
+    # past them is no 10-digit number: here its first ten digits end exactly where that window does.
+    pytest.param("contact details below; the landline at the farms: 61372244109999", [], id="long-run"),
 ]
 
 
