@@ -103,6 +103,11 @@ class WorkerConfig:
         300.0, "How long a claim lasts; a delivery whose worker died runs again after this."
     )
     poll_seconds: float = setting(1.0, "How long an idle worker waits before looking for work again.")
+    batch_size: int = setting(
+        20,
+        "Due deliveries a worker claims at once (then runs one by one): one claim instead of one each."
+        " Those it has not started when it stops are given back.",
+    )
 
 
 @dataclass(frozen=True)
@@ -481,6 +486,8 @@ def _check_rules(config: Config) -> None:
     worker = config.worker
     if worker.max_attempts < 1:
         raise ConfigError("worker.max_attempts", "must be at least 1")
+    if not 1 <= worker.batch_size <= 1000:
+        raise ConfigError("worker.batch_size", "must be between 1 and 1000")
     for key in ("retry_base_seconds", "retry_max_seconds", "lease_seconds", "poll_seconds"):
         if getattr(worker, key) <= 0:
             raise ConfigError(f"worker.{key}", "must be greater than 0")

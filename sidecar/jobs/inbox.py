@@ -138,16 +138,18 @@ def _claim_statements() -> tuple[Update, Update]:
         earlier.id < Delivery.id,
         earlier.status.in_(unfinished),
     )
-    candidate = (
+    # Up to ``limit`` due rows, oldest first. No two share a subject: a row is held back while an earlier
+    # one of its subject is unfinished, and every chosen row is (the check runs before the update).
+    candidates = (
         select(Delivery.id)
         .where(Delivery.status.in_(unfinished), Delivery.next_attempt_at <= bindparam("now"), ~held_back)
         .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(1)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
     )
     take = (
         update(Delivery)
-        .where(Delivery.id == candidate.scalar_subquery())
+        .where(Delivery.id.in_(candidates.scalar_subquery()))
         .values(
             status=DeliveryStatus.PROCESSING,
             attempts=Delivery.attempts + 1,
@@ -175,25 +177,58 @@ def claim(
     session: Session, *, now: datetime, lease_seconds: float, worker: str, max_attempts: int
 ) -> ClaimedDelivery | None:
     """Claim the next due delivery for ``worker``, or None. Commit promptly: the claim is the lock."""
+    claimed = claim_many(
+        session, now=now, lease_seconds=lease_seconds, worker=worker, max_attempts=max_attempts, limit=1
+    )
+    return claimed[0] if claimed else None
+
+
+def claim_many(
+    session: Session, *, now: datetime, lease_seconds: float, worker: str, max_attempts: int, limit: int
+) -> list[ClaimedDelivery]:
+    """Claim up to ``limit`` due deliveries for ``worker`` in one statement, in the order to process them
+    (no two about the same subject). Commit promptly: the claim is the lock."""
     conn = session.connection()  # Core, not the ORM's bulk update (which matches rows against the session)
     conn.execute(_LAPSED, {"now": now, "max_attempts": max_attempts})
     token = f"{worker}/{uuid.uuid4().hex[:12]}"
-    row = conn.execute(
-        _TAKE, {"now": now, "token": token, "lease_until": now + timedelta(seconds=lease_seconds)}
-    ).one_or_none()
-    if row is None:
-        return None
-    return ClaimedDelivery(
-        id=row.id,
-        instance=row.instance,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        event_name=row.event_name,
-        body=row.body,
-        attempts=row.attempts,
-        received_at=row.received_at,
-        claim=token,
-    )
+    rows = conn.execute(
+        _TAKE,
+        {"now": now, "token": token, "lease_until": now + timedelta(seconds=lease_seconds), "limit": limit},
+    ).all()
+    claimed = [
+        ClaimedDelivery(
+            id=row.id,
+            instance=row.instance,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            event_name=row.event_name,
+            body=row.body,
+            attempts=row.attempts,
+            received_at=row.received_at,
+            claim=token,
+        )
+        for row in rows
+    ]
+    claimed.sort(key=lambda c: c.id)  # RETURNING has no order; ids are the order of arrival
+    return claimed
+
+
+def release(session: Session, claimed: Sequence[ClaimedDelivery], now: datetime) -> int:
+    """Give back claimed deliveries not started (a worker stopping): due again at once, the attempt
+    unspent. Returns how many were still this worker's."""
+    given_back = 0
+    conn = session.connection()
+    for delivery in claimed:
+        given_back += conn.execute(
+            _RELEASE,
+            {
+                "delivery_id": delivery.id,
+                "claim": delivery.claim,
+                "now": now,
+                "status": DeliveryStatus.RECEIVED if delivery.attempts <= 1 else DeliveryStatus.FAILED,
+            },
+        ).rowcount
+    return given_back
 
 
 class ClaimLost(Exception):
@@ -276,6 +311,20 @@ def _finish_statement(*, with_body: bool) -> Update:
 
 # Built once, like the claim's: the worker runs one of them for every delivery.
 _FINISH, _FINISH_SCRUBBED = _finish_statement(with_body=False), _finish_statement(with_body=True)
+_RELEASE = (
+    update(Delivery)
+    .where(
+        Delivery.id == bindparam("delivery_id"),
+        Delivery.claimed_by == bindparam("claim"),
+        Delivery.status == DeliveryStatus.PROCESSING,
+    )
+    .values(
+        claimed_by=None,
+        status=bindparam("status"),
+        attempts=Delivery.attempts - 1,
+        next_attempt_at=bindparam("now"),
+    )
+)
 
 
 def finish(session: Session, claimed: ClaimedDelivery, status: DeliveryStatus, now: datetime) -> None:

@@ -1,4 +1,6 @@
-"""The worker: claim a due delivery, hand it to the processor, record the outcome.
+"""The worker: claim due deliveries (a batch at a time), hand them one by one to the processor, record
+each outcome. Deliveries claimed but not started are given back when the worker stops, and once half
+their lease has gone.
 
 Any number of workers may run against PostgreSQL (claims use SKIP LOCKED); on SQLite run one worker
 process (two starve each other of the write lock). No transaction is open while the processor runs:
@@ -16,9 +18,10 @@ import socket
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,17 +86,12 @@ class Worker:
         self._rng = rng or random.Random()  # noqa: S311 - retry jitter
         self._scheduler = scheduler
         self._unflushed = False  # finished deliveries since the last WAL checkpoint (SQLite)
+        self._held: deque[inbox.ClaimedDelivery] = deque()  # claimed in one batch, not started yet
+        self._held_until = datetime.min.replace(tzinfo=UTC)
 
     def run_once(self) -> WorkerResult | None:
         """Process one due delivery; None when nothing is due."""
-        with self._sessions.begin() as session:
-            claimed = inbox.claim(
-                session,
-                now=self._clock.now(),
-                lease_seconds=self._settings.lease_seconds,
-                worker=self.name,
-                max_attempts=self._settings.max_attempts,
-            )
+        claimed = self._next()
         if claimed is None:
             return None
         self._unflushed = True
@@ -103,6 +101,38 @@ class Worker:
         finally:
             self._metrics.handler_seconds.labels(claimed.event_name).observe(time.perf_counter() - started)
         return WorkerResult(delivery_id=claimed.id, status=status)
+
+    def _next(self) -> inbox.ClaimedDelivery | None:
+        """The next delivery of the batch in hand, claiming a batch when the hand is empty. Once half the
+        lease has gone, the rest of a batch is given back and claimed afresh rather than run on a claim
+        about to lapse."""
+        now = self._clock.now()
+        if self._held and now >= self._held_until:
+            self.release_held()
+        if not self._held:
+            with self._sessions.begin() as session:
+                batch = inbox.claim_many(
+                    session,
+                    now=now,
+                    lease_seconds=self._settings.lease_seconds,
+                    worker=self.name,
+                    max_attempts=self._settings.max_attempts,
+                    limit=self._settings.batch_size,
+                )
+            if not batch:
+                return None
+            self._held.extend(batch)
+            self._held_until = now + timedelta(seconds=self._settings.lease_seconds / 2)
+        return self._held.popleft()
+
+    def release_held(self) -> None:
+        """Give back the claimed deliveries not started yet (they are due again at once)."""
+        if not self._held:
+            return
+        held = list(self._held)
+        self._held.clear()
+        with self._sessions.begin() as session:
+            inbox.release(session, held, self._clock.now())
 
     def _checkpoint(self) -> None:
         """Idle: on SQLite, fold the log into the database so scrubbed post text leaves the -wal file."""
@@ -194,14 +224,20 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the delivery in hand is finished first."""
         log.info("worker started", extra={"worker": self.name})
-        while not stop.is_set():
-            if self._scheduler is not None:
-                try:
-                    self._scheduler.run_due()
-                except SQLAlchemyError:
-                    # The database hiccupped while claiming a slot: deliveries and the next slot go on.
-                    log.exception("periodic jobs could not be scheduled", extra={"worker": self.name})
-            if self.run_once() is None:
-                self._checkpoint()
-                stop.wait(self._settings.poll_seconds)
+        try:
+            while not stop.is_set():
+                if self._scheduler is not None:
+                    try:
+                        self._scheduler.run_due()
+                    except SQLAlchemyError:
+                        # The database hiccupped while claiming a slot: deliveries and the next slot go on.
+                        log.exception("periodic jobs could not be scheduled", extra={"worker": self.name})
+                if self.run_once() is None:
+                    self._checkpoint()
+                    stop.wait(self._settings.poll_seconds)
+        finally:
+            try:
+                self.release_held()
+            except SQLAlchemyError:  # the leases lapse instead: the deliveries run again, only later
+                log.exception("could not give back claimed deliveries", extra={"worker": self.name})
         log.info("worker stopped", extra={"worker": self.name})

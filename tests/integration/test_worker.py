@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -86,7 +87,8 @@ def test_handled_events_are_done_and_others_ignored(runtime: Runtime) -> None:
     unknown = store(runtime, "chat_message_created", b'{"chat_message":{"id":4}}')
     ping = store(runtime, "ping", b'{"ping":"OK"}')
     results = make_worker(runtime, recording_registry(seen)).drain()
-    assert [r.delivery_id for r in results] == [created, logged_in, unknown, ping]
+    # One batch claims 1, 3 and 4; 2 waits for the next, behind 1 about the same user.
+    assert [r.delivery_id for r in results] == [created, unknown, ping, logged_in]
     assert seen == [("user_created", created)]
     assert get(runtime, created).status == DeliveryStatus.DONE
     assert get(runtime, created).finished_at == runtime.clock.now()
@@ -270,3 +272,62 @@ def test_outcomes_reach_metrics(runtime: Runtime) -> None:
     assert registry.get_sample_value("mug_deliveries_processed_total", {"outcome": "ignored"}) == 1
     assert registry.get_sample_value("mug_handler_seconds_count", {"event": "user_created"}) == 1
     assert registry.get_sample_value("mug_deliveries", {"status": "done"}) == 1
+
+
+def claims(runtime: Runtime, *ids: int) -> list[tuple[DeliveryStatus, int, bool]]:
+    """(status, attempts, claimed) of each delivery."""
+    rows = [get(runtime, delivery) for delivery in ids]
+    return [(row.status, row.attempts, row.claimed_by is not None) for row in rows]
+
+
+def test_a_worker_claims_a_batch_and_runs_it_one_by_one(runtime: Runtime) -> None:
+    seen: list[tuple[str, int]] = []
+    first, second, third = (store(runtime, "user_created", user_body(n)) for n in (1, 2, 3))
+    worker = make_worker(runtime, recording_registry(seen))
+    result = worker.run_once()
+    assert result is not None
+    assert result.delivery_id == first
+    # The other two were claimed with it, by the same claim, and are not started.
+    assert claims(runtime, second, third) == [(DeliveryStatus.PROCESSING, 1, True)] * 2
+    assert {get(runtime, d).claimed_by for d in (second, third)} == {get(runtime, second).claimed_by}
+    assert [r.delivery_id for r in worker.drain()] == [second, third]
+    assert seen == [("user_created", first), ("user_created", second), ("user_created", third)]
+
+
+def test_a_stopping_worker_gives_back_what_it_has_not_started(runtime: Runtime) -> None:
+    first, second, third = (store(runtime, "user_created", user_body(n)) for n in (1, 2, 3))
+    stop = threading.Event()
+    registry = Registry()
+
+    @registry.on(EventName.USER_CREATED)
+    def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
+        stop.set()  # the run loop finishes the delivery in hand, then stops
+
+    make_worker(runtime, registry).run(stop)
+    assert claims(runtime, first) == [(DeliveryStatus.DONE, 1, False)]
+    # Given back: due again, attempt unspent, nobody's claim.
+    assert claims(runtime, second, third) == [(DeliveryStatus.RECEIVED, 0, False)] * 2
+    assert [r.delivery_id for r in make_worker(runtime, recording_registry([])).drain()] == [second, third]
+
+
+def test_a_batch_held_past_half_its_lease_is_given_back_and_claimed_afresh(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    first, second = (store(runtime, "user_created", user_body(n)) for n in (1, 2))
+    claimed_by: dict[int, str | None] = {}
+    registry = Registry()
+
+    @registry.on(EventName.USER_CREATED)
+    def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
+        claimed_by[event.delivery_id] = get(runtime, event.delivery_id).claimed_by
+
+    worker = make_worker(runtime, registry)
+    assert worker.run_once() is not None
+    assert get(runtime, second).claimed_by == claimed_by[first]  # claimed with the first
+    clock.advance(runtime.config.worker.lease_seconds / 2 + 1)
+    result = worker.run_once()
+    assert result is not None
+    assert result.delivery_id == second
+    assert claimed_by[second] != claimed_by[first]  # given back, then claimed again under a new claim
+    row = get(runtime, second)
+    assert (row.status, row.attempts) == (DeliveryStatus.DONE, 1)  # the attempt given back with it
