@@ -1,7 +1,7 @@
 """The durable inbox: storing deliveries once, claiming them in order, recording outcomes.
 
-Claiming follows the pattern of Solid Queue / Oban: one ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP
-LOCKED LIMIT 1) RETURNING``. ``next_attempt_at`` is both the retry time and the lease of a claimed row: a
+Claiming follows the pattern of Solid Queue / Oban: one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+LOCKED LIMIT n) RETURNING``. ``next_attempt_at`` is both the retry time and the lease of a claimed row: a
 worker that dies leaves its row ``processing`` with a lapsing lease, and the row is claimed again. A row is
 not claimable while an earlier row about the same subject is unfinished, which keeps per-subject order.
 Dead rows do not hold their subject back (an admin may retry them later; handlers re-read current state).
