@@ -18,7 +18,7 @@ from sidecar.db.models import DeliveryStatus
 from sidecar.forum.factory import ForumNotConfigured
 from sidecar.forum.port import ForumClient, RateLimited
 from sidecar.jobs.inbox import ClaimedDelivery
-from sidecar.jobs.worker import PermanentFailure, RetryLater
+from sidecar.jobs.worker import PermanentFailure, Processed, RetryLater
 from webhooks.events import EventName, EventParseError, WebhookEvent, parse_event
 
 
@@ -29,6 +29,13 @@ class HandlerContext:
     config: Config
     # The forum, recording its writes as caused by this delivery; None where no forum is configured.
     forum_client: ForumClient | None = None
+    # Writes to make in the transaction that marks the delivery done (see ``with_outcome``).
+    outcome_writes: list[Callable[[Session], object]] = field(default_factory=list)
+
+    def with_outcome(self, write: Callable[[Session], object]) -> None:
+        """Make ``write`` in the transaction that records the delivery's outcome, not in one of its own: a
+        handler's last write and the delivery's completion then cost one commit, and happen together."""
+        self.outcome_writes.append(write)
 
     @property
     def forum(self) -> ForumClient:
@@ -73,17 +80,17 @@ def make_processor(
     clock: Clock,
     config: Config,
     forum: ForumClient | None = None,
-) -> Callable[[ClaimedDelivery], DeliveryStatus]:
+) -> Callable[[ClaimedDelivery], Processed]:
     """The worker's processor: parse the stored delivery, run its handlers, say done or ignored.
 
     A handler stopped by the forum's rate limit gives the delivery back for later without spending an
     attempt: being told to wait is not a failure.
     """
 
-    def process(delivery: ClaimedDelivery) -> DeliveryStatus:
+    def process(delivery: ClaimedDelivery) -> Processed:
         name = EventName.lookup(delivery.event_name)
         if name is None:
-            return DeliveryStatus.IGNORED  # an event this version does not know (a plugin's, a new one)
+            return Processed(DeliveryStatus.IGNORED)  # an event this version does not know (a plugin's...)
         try:
             event = parse_event(
                 delivery_id=delivery.id,
@@ -96,7 +103,7 @@ def make_processor(
             raise PermanentFailure(str(exc)) from exc
         handlers = registry.handlers_for(name)
         if not handlers:
-            return DeliveryStatus.IGNORED
+            return Processed(DeliveryStatus.IGNORED)
         context = HandlerContext(
             sessions=sessions,
             clock=clock,
@@ -108,6 +115,6 @@ def make_processor(
                 handler(event, context)
         except RateLimited as exc:
             raise RetryLater(exc.wait_seconds, f"rate limited: {exc}") from exc
-        return DeliveryStatus.DONE
+        return Processed(DeliveryStatus.DONE, tuple(context.outcome_writes))
 
     return process

@@ -31,6 +31,7 @@ def _findings(ctx: HandlerContext) -> FindingsService:
         config=ctx.config,
         scanner=build_scanner(ctx.config),
         forum=ctx.forum_client,
+        record_with_outcome=ctx.with_outcome,
     )
 
 

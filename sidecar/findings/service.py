@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -112,7 +112,11 @@ class FindingsService:
         config: Config,
         scanner: Scanner,
         forum: ForumClient | None,
+        record_with_outcome: Callable[[Callable[[Session], object]], None] | None = None,
     ) -> None:
+        """``record_with_outcome``: where the worker runs this, a clean version is recorded in the
+        transaction that marks the delivery done instead of one of its own."""
+        self._record_with_outcome = record_with_outcome
         self._sessions = sessions
         self._clock = clock
         self._config = config
@@ -302,9 +306,16 @@ class FindingsService:
 
     def _record_clean(self, post_id: int, version: int) -> None:
         now = self._clock.now()
-        with self._sessions.begin() as session:
+
+        def record(session: Session) -> None:
             _insert_scan(session, post_id, version, status="done", findings=0, now=now)
             self._resolve_missing(session, post_id, version, set(), now)
+
+        if self._record_with_outcome is not None:
+            self._record_with_outcome(record)
+            return
+        with self._sessions.begin() as session:
+            record(session)
 
     # --- the actions
 

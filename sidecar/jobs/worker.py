@@ -50,8 +50,17 @@ class PermanentFailure(Exception):
     """Raised when retrying cannot help (a body that does not parse): the delivery goes dead at once."""
 
 
-# Given a claimed delivery, does the work and returns DONE or IGNORED.
-Processor = Callable[[inbox.ClaimedDelivery], DeliveryStatus]
+@dataclass(frozen=True)
+class Processed:
+    """What a processor says about a delivery: DONE or IGNORED, and the writes that belong with that
+    outcome (run in the transaction that records it: both happen, or neither)."""
+
+    status: DeliveryStatus
+    writes: tuple[Callable[[Session], object], ...] = ()
+
+
+# Given a claimed delivery, does the work and says how it went.
+Processor = Callable[[inbox.ClaimedDelivery], Processed]
 
 
 @dataclass(frozen=True)
@@ -151,9 +160,12 @@ class Worker:
     def _process(self, claimed: inbox.ClaimedDelivery) -> DeliveryStatus | None:
         context = {"delivery_id": claimed.id, "event": claimed.event_name, "attempt": claimed.attempts}
         try:
-            status = self._processor(claimed)
+            processed = self._processor(claimed)
+            status = processed.status
             with self._sessions.begin() as session:
                 inbox.finish(session, claimed, status, self._clock.now())
+                for write in processed.writes:
+                    write(session)
         except inbox.ClaimLost:
             self._lost(context)
             return None

@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from sidecar.clock import FixedClock
-from sidecar.db.models import Delivery, DeliveryStatus
+from sidecar.db.models import Delivery, DeliveryStatus, PostScan
 from sidecar.jobs import inbox
 from sidecar.jobs.worker import RetryLater, Worker
 from sidecar.runtime import Runtime
 from tests.support import INSTANCE, post_body, user_body
 from webhooks.dispatch import HandlerContext, Registry, make_processor
 from webhooks.events import EventName, WebhookEvent, decode_body, subject_of
+from webhooks.handlers import scan_post
 
 _ids = iter(range(1, 10_000))
 
@@ -331,3 +332,25 @@ def test_a_batch_held_past_half_its_lease_is_given_back_and_claimed_afresh(
     assert claimed_by[second] != claimed_by[first]  # given back, then claimed again under a new claim
     row = get(runtime, second)
     assert (row.status, row.attempts) == (DeliveryStatus.DONE, 1)  # the attempt given back with it
+
+
+def test_a_clean_post_is_recorded_with_its_delivery_or_not_at_all(runtime: Runtime) -> None:
+    """The scan of a clean post is written in the transaction that marks its delivery done."""
+    stolen = store(runtime, "post_created", post_body(41, raw="Thanks, the trunk registers again."))
+    kept = store(runtime, "post_created", post_body(42, raw="Same here: fine since the update."))
+    registry = Registry()
+    registry.add(scan_post, (EventName.POST_CREATED,))
+
+    @registry.on(EventName.POST_CREATED)
+    def steal(event: WebhookEvent, ctx: HandlerContext) -> None:
+        if event.delivery_id == stolen:  # after the scan, another worker takes over the first delivery
+            with ctx.sessions.begin() as session:
+                row = session.get(Delivery, stolen)
+                assert row is not None
+                row.claimed_by = "someone-else"
+
+    results = make_worker(runtime, registry).drain()
+    assert [(r.delivery_id, r.status) for r in results] == [(stolen, None), (kept, DeliveryStatus.DONE)]
+    with runtime.sessions() as session:
+        scans = session.execute(select(PostScan.post_id, PostScan.status)).all()
+    assert [tuple(scan) for scan in scans] == [(42, "done")]  # the first one's went with its lost outcome
