@@ -103,6 +103,28 @@ class ScanOutcome:
     flagged: bool = False
 
 
+@dataclass(frozen=True)
+class _Open:
+    """An open finding as the actions need it (read in the transaction that stored it)."""
+
+    id: int
+    type: str
+    severity: str
+    preview: str
+    notified_at: datetime | None
+    flagged_at: datetime | None
+
+    @classmethod
+    def of(cls, row: PostFinding) -> _Open:
+        return cls(row.id, row.type, row.severity, row.preview, row.notified_at, row.flagged_at)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    untold: list[_Open]  # to name in the author's message (empty: no message)
+    unflagged: list[_Open]  # to flag for the moderators (empty: no flag)
+
+
 class FindingsService:
     def __init__(
         self,
@@ -202,16 +224,18 @@ class FindingsService:
         if not found:
             self._record_clean(post.id, post.version)
             return ScanOutcome(post.id, post.version, "clean")
-        scan = self._begin(post, found)
-        if scan is None:
+        plan = self._begin(post, found)
+        if plan is None:
             return ScanOutcome(post.id, post.version, "duplicate")
-        pm_sent = self._warn_author(post, scan)
-        flagged = self._flag(post)
+        pm_sent = self._warn_author(post, plan.untold)
+        flagged = self._flag(post, plan.unflagged)
         self._finish(post)
         return ScanOutcome(post.id, post.version, "acted", len(found), pm_sent, flagged)
 
-    def _begin(self, post: PostVersion, found: Sequence[Finding]) -> PostScan | None:
-        """Record the version (``acting``) and its findings; None when the version is done already."""
+    def _begin(self, post: PostVersion, found: Sequence[Finding]) -> _Plan | None:
+        """Record the version (``acting``) and its findings, and decide in the same transaction what they
+        call for: the findings to tell the author of (the version then marked as having attempted its
+        message, before it is sent) and those to flag. None when the version is done already."""
         now = self._clock.now()
         with self._sessions.begin() as session:
             _insert_scan(session, post.id, post.version, status="acting", findings=len(found), now=now)
@@ -233,8 +257,20 @@ class FindingsService:
                         "findings": [{"id": f.id, "type": f.type, "severity": f.severity} for f in opened],
                     },
                 )
-            session.expunge(scan)
-            return scan
+            open_rows = [_Open.of(row) for row in self._open_findings(session, post.id)]
+            untold = [r for r in open_rows if r.notified_at is None and "pm" in self._actions(r.severity)]
+            told = scan.pm_sent or scan.pm_attempted  # a message went, or may have (a timeout): not again
+            if told or not post.username or self._told_recently(session, post, now):
+                untold = []
+            scan.pm_attempted = scan.pm_attempted or bool(untold)
+            unflagged = [r for r in open_rows if r.flagged_at is None and "flag" in self._actions(r.severity)]
+            return _Plan(untold=untold, unflagged=unflagged)
+
+    def _told_recently(self, session: Session, post: PostVersion, now: datetime) -> bool:
+        """The author had a message within ``scanning.pm_window_minutes``."""
+        notice = session.get(AuthorNotice, post.user_id) if post.user_id is not None else None
+        window = timedelta(minutes=self._settings.pm_window_minutes)
+        return notice is not None and now - notice.last_pm_at < window
 
     def _store(
         self, session: Session, post: PostVersion, found: Sequence[Finding], now: datetime
@@ -322,28 +358,10 @@ class FindingsService:
     def _actions(self, severity: str) -> tuple[str, ...]:
         return tuple(getattr(self._settings.actions, severity, ()))
 
-    def _warn_author(self, post: PostVersion, scan: PostScan) -> bool:
+    def _warn_author(self, post: PostVersion, untold: Sequence[_Open]) -> bool:
         """One private message for the version, about the findings the author has not been told of."""
-        if scan.pm_sent or scan.pm_attempted or not post.username:
+        if not untold or not post.username:
             return False
-        now = self._clock.now()
-        with self._sessions() as session:
-            untold = [
-                row
-                for row in self._open_findings(session, post.id)
-                if row.notified_at is None and "pm" in self._actions(row.severity)
-            ]
-            notice = session.get(AuthorNotice, post.user_id) if post.user_id is not None else None
-            window = timedelta(minutes=self._settings.pm_window_minutes)
-            recent = notice is not None and now - notice.last_pm_at < window
-        if not untold or recent:
-            return False
-        with self._sessions.begin() as session:
-            session.connection().execute(
-                update(PostScan)
-                .where(PostScan.post_id == post.id, PostScan.version == post.version)
-                .values(pm_attempted=True)
-            )
         title = self._settings.pm_title.format(topic=post.topic_title or "the forum", username=post.username)
         lines = "\n".join(f"- {LABELS.get(row.type, row.type.lower())}: {row.preview}" for row in untold)
         body = self._settings.pm_message.format(
@@ -365,6 +383,7 @@ class FindingsService:
                     .values(pm_attempted=False)
                 )
             raise
+        now = self._clock.now()
         with self._sessions.begin() as session:
             session.connection().execute(
                 update(PostScan)
@@ -382,14 +401,8 @@ class FindingsService:
                     notice.last_pm_at = now
         return True
 
-    def _flag(self, post: PostVersion) -> bool:
+    def _flag(self, post: PostVersion, unflagged: Sequence[_Open]) -> bool:
         """One notify_moderators flag naming the kinds found; never again for the same finding."""
-        with self._sessions() as session:
-            unflagged = [
-                row
-                for row in self._open_findings(session, post.id)
-                if row.flagged_at is None and "flag" in self._actions(row.severity)
-            ]
         if not unflagged:
             return False
         kinds = sorted({LABELS.get(row.type, row.type.lower()) for row in unflagged})
@@ -410,12 +423,20 @@ class FindingsService:
         return True
 
     def _finish(self, post: PostVersion) -> None:
-        with self._sessions.begin() as session:
+        """The version is done: with the delivery's outcome where the worker runs this."""
+
+        def mark(session: Session) -> None:
             session.connection().execute(
                 update(PostScan)
                 .where(PostScan.post_id == post.id, PostScan.version == post.version)
                 .values(status="done")
             )
+
+        if self._record_with_outcome is not None:
+            self._record_with_outcome(mark)
+            return
+        with self._sessions.begin() as session:
+            mark(session)
 
     # --- pieces
 
