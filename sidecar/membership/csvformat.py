@@ -4,7 +4,9 @@ Organizations: ``org_id,name,status,paid_through,domains``. Members:
 ``member_number,org_id,name,email,status,paid_through``. A header row naming every column is required (in
 any order; other columns are ignored). Several domains or emails go in one cell separated by ``;``. Dates
 are ISO 8601 ``YYYY-MM-DD``; ``paid_through`` may be empty, and so may a member's ``org_id`` (an individual
-membership). Files are UTF-8, with or without the byte-order mark spreadsheets write.
+membership). Files are UTF-8, with or without the byte-order mark spreadsheets write. A cell a spreadsheet
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written
+after an apostrophe, which spreadsheets show as text, and read without it.
 
 Reading never stops at the first problem: every row is checked and every problem is kept with its line and
 column, so one run tells whoever prepared the file everything to fix. The checks here are those of one row;
@@ -36,6 +38,9 @@ MAX_EMAIL = 320
 MAX_DOMAIN = 253
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# What a spreadsheet would run as a formula when the Board opens an export (CWE-1236): such a cell is written
+# after an apostrophe, which spreadsheets show as text and the reader here takes off again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ORGANIZATION_STATUSES = {s.value: s for s in OrganizationStatus}
 _MEMBER_STATUSES = {s.value: s for s in MemberStatus}
 
@@ -152,7 +157,8 @@ def _rows(
                         Problem(source, start, None, f"has {len(row)} fields, the header {width}")
                     )
                 continue  # else a blank line
-            yield Origin(source, start), row if as_is else [row[i] for i in index]
+            cells = row if as_is else [row[i] for i in index]
+            yield Origin(source, start), [_unguarded(cell) for cell in cells]
     except csv.Error as exc:
         problems.append(Problem(source, reader.line_num, None, f"is not valid CSV: {exc}"))
 
@@ -224,13 +230,22 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
+def _guarded(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _unguarded(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
+
+
 def write_organizations(fh: TextIO, records: Iterable[OrganizationRecord]) -> int:
     """Write the file ``parse_organizations`` reads; returns the number of rows."""
     writer = csv.writer(fh, lineterminator="\n")
     writer.writerow(ORGANIZATION_COLUMNS)
     count = 0
     for r in records:
-        writer.writerow((r.org_id, r.name, r.status.value, _iso(r.paid_through), SEPARATOR.join(r.domains)))
+        row = (r.org_id, r.name, r.status.value, _iso(r.paid_through), SEPARATOR.join(r.domains))
+        writer.writerow([_guarded(cell) for cell in row])
         count += 1
     return count
 
@@ -241,15 +256,14 @@ def write_members(fh: TextIO, records: Iterable[MemberRecord]) -> int:
     writer.writerow(MEMBER_COLUMNS)
     count = 0
     for r in records:
-        writer.writerow(
-            (
-                r.member_number,
-                r.org_id or "",
-                r.name,
-                SEPARATOR.join(r.emails),
-                r.status.value,
-                _iso(r.paid_through),
-            )
+        row = (
+            r.member_number,
+            r.org_id or "",
+            r.name,
+            SEPARATOR.join(r.emails),
+            r.status.value,
+            _iso(r.paid_through),
         )
+        writer.writerow([_guarded(cell) for cell in row])
         count += 1
     return count

