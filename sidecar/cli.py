@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import click
+from prometheus_client import start_http_server
 from sqlalchemy.exc import OperationalError
 
 from sidecar import embedded
@@ -257,8 +258,13 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
 @main.command()
 @click.option("--drain", is_flag=True, help="Process everything due now, then exit.")
 @click.option("--name", help="Worker name shown on claimed deliveries (default: host:pid).")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Also serve the worker's Prometheus metrics on this port of server.host (0: any free port).",
+)
 @pass_context
-def worker(ctx: Context, drain: bool, name: str | None) -> None:
+def worker(ctx: Context, drain: bool, name: str | None, metrics_port: int | None) -> None:
     """Process deliveries from the inbox until SIGTERM (or, with --drain, until none is due)."""
     runtime = ctx.require_current_schema()
     if not runtime.config.forum.url:
@@ -269,9 +275,24 @@ def worker(ctx: Context, drain: bool, name: str | None) -> None:
         results = work.drain()
         click.echo(f"processed {len(results)} deliveries", err=True)
         return
+    metrics = None
+    if metrics_port is not None:
+        # A worker of its own has no web app: its counters (deliveries processed, handler times, forum
+        # calls) are served here; the web app's /metrics shows the intake's and the inbox's.
+        host = runtime.config.server.host
+        try:
+            metrics, _ = start_http_server(metrics_port, addr=host, registry=runtime.metrics.registry)
+        except OSError as exc:
+            fail(f"cannot serve metrics on {host}:{metrics_port}: {exc.strerror or exc}")
+        click.echo(f"worker metrics on http://{host}:{metrics.server_port}/metrics", err=True)
     stop = threading.Event()
-    with stop_on_signals(stop, raise_exit=False):
-        work.run(stop)
+    try:
+        with stop_on_signals(stop, raise_exit=False):
+            work.run(stop)
+    finally:
+        if metrics is not None:
+            metrics.shutdown()
+            metrics.server_close()
 
 
 @main.group()
