@@ -4,14 +4,16 @@ Run from the project root with the project's virtualenv::
 
     .venv/bin/python bench/posts.py [--posts N] [--findings-share S] [--senders K] [--rate R]
                                     [--texts corpus|short] [--seed S] [--database-url URL]
-                                    [--profile [--profile-out FILE]] [--json] [--check]
+                                    [--profile [--profile-out FILE] | --worker-process] [--json] [--check]
 
 The Discourse simulator runs in a process of its own (the forum is another system): it serves its API on
 127.0.0.1 with its rate limit lifted and sends its webhooks, signed, to the sidecar. The sidecar runs as
-``mug-sidecar serve`` runs it: the web app under waitress and one worker thread, on a fresh SQLite database
-(and, with --database-url, then on a fresh database on that PostgreSQL server). Forum users write N posts,
-a share of them with something the scanner reports (a card number, a password in a configuration, a phone
-number...); each ``post_created`` goes through intake and worker, and the worker warns the authors.
+``mug-sidecar serve`` runs it: the web app under waitress and one worker thread (with --worker-process, the
+worker in a process of its own, as ``mug-sidecar worker`` runs beside ``serve --no-worker``), on a fresh
+SQLite database (and, with --database-url, then on a fresh database on that PostgreSQL server). Forum users
+write N posts, a share of them with something the scanner reports (a card number, a password in a
+configuration, a phone number...); each ``post_created`` goes through intake and worker, and the worker
+warns the authors.
 
 Measured: end-to-end throughput (posts over the time from the first delivery received to the last one
 finished), intake and worker rates apart, the time from a post's delivery to its author's private message,
@@ -504,6 +506,43 @@ class WorkerThread:
         self._thread.join(timeout=60)
 
 
+def _worker_main(config: Config, log_path: str, stop: Any, done: Any) -> None:
+    """The worker as ``mug-sidecar worker`` runs it, in a process of its own; sends back its CPU seconds."""
+    started = time.process_time()
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        configure_logging(config.logging.level, "json", stream=log_file)
+        runtime = build_runtime(config)
+        stopping = threading.Event()
+        threading.Thread(target=lambda: (stop.wait(), stopping.set()), daemon=True).start()
+        try:
+            make_worker(runtime).run(stopping)
+        finally:
+            runtime.engine.dispose()
+            done.put(time.process_time() - started)
+
+
+class WorkerProcess:
+    """The worker in a process of its own (``serve --no-worker`` beside ``mug-sidecar worker``)."""
+
+    profile = None
+
+    def __init__(self, config: Config, log_path: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._done: Any = context.Queue()
+        self.cpu_seconds = 0.0
+        self._process = context.Process(
+            target=_worker_main, args=(config, str(log_path), self._stop, self._done), daemon=True
+        )
+        self._process.start()
+
+    def join(self) -> None:
+        self._stop.set()
+        with suppress(Exception):  # a worker that died reports nothing: its deliveries show it
+            self.cpu_seconds = self._done.get(timeout=60)
+        self._process.join(timeout=60)
+
+
 def bench_config(url: str, state_dir: Path, secret: str, api_key: str) -> Config:
     """Defaults, but the database, the forum's key and secret, a budget no run reaches, a scratch state
     directory and a fingerprint key. The forum's URL is added once the forum runs (as ``serve`` does)."""
@@ -620,6 +659,7 @@ class DatabaseResult:
     senders: int = 0
     rate_asked: float | None = None
     profiled: bool = False
+    worker_process: bool = False  # the worker ran in a process of its own, not as a thread of the intake's
     load_at_start: float = 0.0  # the host's 1-minute load average: other work competing for the cores
     write_seconds: float = 0.0
     emitted: dict[str, int] = field(default_factory=dict)
@@ -879,6 +919,7 @@ def bench_database(
         senders=args.senders,
         rate_asked=args.rate,
         profiled=args.profile,
+        worker_process=args.worker_process,
         load_at_start=round(os.getloadavg()[0], 2),
     )
     with tempfile.TemporaryDirectory(prefix="mug-bench-posts-") as tmp:
@@ -888,10 +929,10 @@ def bench_database(
         with log_path.open("w", encoding="utf-8") as log_file:
             configure_logging(config.logging.level, "json", stream=log_file)
             try:
-                run(result, config, texts, plan, args, secret, api_key)
+                run(result, config, texts, plan, args, secret, api_key, log_path.with_name("worker.log"))
             finally:
                 configure_logging("WARNING", "text")
-        result.log_issues = log_issues(log_path)
+        result.log_issues = log_issues(log_path) + log_issues(log_path.with_name("worker.log"))
     return result
 
 
@@ -903,6 +944,7 @@ def run(
     args: argparse.Namespace,
     secret: str,
     api_key: str,
+    worker_log: Path,
 ) -> None:
     runtime = build_runtime(config)
     stops: list[Callable[[], None]] = [runtime.engine.dispose]
@@ -919,7 +961,11 @@ def run(
 
         rows = [(p.author, p.topic, (texts.findings if p.findings else texts.clean)[p.text]) for p in plan]
         usage_before = resource.getrusage(resource.RUSAGE_SELF)
-        worker = WorkerThread(make_worker(work_runtime), args.profile)
+        worker: WorkerThread | WorkerProcess
+        if args.worker_process:
+            worker = WorkerProcess(work_runtime.config, worker_log)
+        else:
+            worker = WorkerThread(make_worker(work_runtime), args.profile)
         stops.append(worker.join)
         started = time.monotonic()
         written: list[tuple[int, datetime]] = forum.call("write", (rows, args.rate), timeout=3600.0)
@@ -929,10 +975,10 @@ def run(
         usage = resource.getrusage(resource.RUSAGE_SELF)
         report: ForumReport = forum.call("report")
         process_cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+        in_process = 0.0 if args.worker_process else worker.cpu_seconds  # a worker thread is in process_cpu
         result.cpu_seconds = {
-            "sidecar process": round(process_cpu, 2),
-            "worker thread": round(worker.cpu_seconds, 2),
-            "intake and the rest": round(process_cpu - worker.cpu_seconds, 2),
+            "worker": round(worker.cpu_seconds, 2),
+            "intake and the rest": round(process_cpu - in_process, 2),
             "forum process": round(report.cpu_seconds, 2),
         }
         result.emitted = report.emitted
@@ -1052,13 +1098,13 @@ def render(result: DatabaseResult) -> str:
         if result.unattributed:
             lines.append(f"     NOT ATTRIBUTED: {_listing(result.unattributed)}")
         cpu = result.cpu_seconds
-        per_post = cpu["worker thread"] / result.posts * 1000 if result.posts else 0.0
+        per_post = cpu["worker"] / result.posts * 1000 if result.posts else 0.0
         run_seconds = result.rates["end to end"].seconds
-        on_cpu = f", on CPU {cpu['worker thread'] / run_seconds:.0%} of the run" if run_seconds else ""
+        on_cpu = f", on CPU {cpu['worker'] / run_seconds:.0%} of the run" if run_seconds else ""
+        where = "process" if result.worker_process else "thread"
         lines.append(
-            f"   cpu: sidecar process {cpu['sidecar process']:.1f} s"
-            f" (worker thread {cpu['worker thread']:.1f} s,"
-            f" {per_post:.2f} ms a post{on_cpu}; intake and the rest {cpu['intake and the rest']:.1f} s);"
+            f"   cpu: worker {where} {cpu['worker']:.1f} s ({per_post:.2f} ms a post{on_cpu});"
+            f" intake and the rest {cpu['intake and the rest']:.1f} s;"
             f" forum process {cpu['forum process']:.1f} s"
         )
     lines += [f"   PROBLEM: {problem}" for problem in result.problems]
@@ -1132,9 +1178,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", action="store_true", help="profile the worker thread (cProfile; throughput not judged)"
     )
     parser.add_argument("--profile-out", metavar="FILE", help="with --profile, also write the pstats file")
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="run the worker in a process of its own, as `serve --no-worker` beside `mug-sidecar worker`",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target passes")
     args = parser.parse_args(argv)
+    if args.profile and args.worker_process:
+        parser.error("--profile profiles the worker thread: it cannot be combined with --worker-process")
 
     print("generating and scanning the texts ...", file=sys.stderr, flush=True)
     scanning = Config(
