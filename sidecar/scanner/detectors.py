@@ -479,11 +479,7 @@ def phones(text: str) -> Iterator[Candidate]:
     if "+" in text:
         matches = itertools.chain(matches, _PHONE_PLUS.finditer(text))
     lowered = lower(text)
-    talk = [  # "tel" counts as a word only ("Mitel" is on every line of some posts)
-        hit
-        for hit in _hits(lowered, _PHONE_TALK)
-        if hit == 0 or not lowered[hit - 1].isalpha() or not lowered.startswith("tel", hit)
-    ]
+    talk = _hits(lowered, _PHONE_TALK)
     if talk:  # a bare digit run is a phone only right after words about phones: look only there
         matches = itertools.chain(
             matches, (m for hit in talk if (m := _bare_phone_after(text, hit)) is not None)
