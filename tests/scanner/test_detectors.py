@@ -172,6 +172,7 @@ PHONES = [
     pytest.param("1-613-722-4410", [(PHONE, "1-613-722-4410")], id="nanp-leading-one"),
     pytest.param("reach me on +16137224410", [(PHONE, "+16137224410")], id="nanp-e164"),
     pytest.param("my cell is 6137224410", [(PHONE, "6137224410")], id="nanp-bare-with-context"),
+    pytest.param("our Mitel landline is 6137224410", [(PHONE, "6137224410")], id="nanp-bare-after-mitel"),
     pytest.param("UK office +44 20 7946 0958", [(PHONE, "+44 20 7946 0958")], id="intl-uk-london"),
     pytest.param("Paris +33 1 42 68 53 00", [(PHONE, "+33 1 42 68 53 00")], id="intl-france"),
     pytest.param("Sydney +61 2 9876 5432", [(PHONE, "+61 2 9876 5432")], id="intl-australia"),
