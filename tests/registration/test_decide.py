@@ -135,8 +135,15 @@ rules = st.builds(
 def test_properties(
     a: Applicant, by_email: Candidate | None, by_number: Candidate | None, domain: str | None, r: Rules
 ) -> None:
-    # The caller finds by_email from the account's own addresses.
+    # The caller finds by_email from the account's own addresses, and both from one database: one member
+    # number is one member, the same candidate either way.
     assume(by_email is None or bool(by_email.emails & a.emails))
+    assume(
+        by_email is None
+        or by_number is None
+        or by_email.member_number != by_number.member_number
+        or by_email == by_number
+    )
     d = run(a, by_email=by_email, by_number=by_number, domain=domain, rules=r)
     # Nobody is approved before the forum says their email is confirmed.
     if d.verdict == Verdict.APPROVE:
