@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from stdnum import luhn
 from werkzeug.serving import make_server
 
@@ -46,7 +46,7 @@ from sidecar.jobs.worker import Worker
 from sidecar.runtime import Runtime, build_runtime
 from tests.findings.conftest import audit_of
 from tests.forum.conftest import API_KEY
-from tests.integration.polling import wait_for
+from tests.integration.polling import settle, wait_for
 from tests.registration.conftest import forum_actions
 from tests.support import SECRET
 from webhooks.dispatch import make_processor
@@ -146,24 +146,7 @@ class Stack:
 
     def settle(self) -> None:
         """Nothing queued on the forum's side, nothing unfinished in the inbox, and it stays so."""
-
-        def inbox_counts() -> tuple[int, int]:
-            with self.runtime.sessions() as session:
-                total = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
-                unfinished = session.execute(
-                    select(func.count())
-                    .select_from(Delivery)
-                    .where(Delivery.status.in_(DeliveryStatus.unfinished()))
-                ).scalar_one()
-            return total, unfinished
-
-        def quiet() -> bool:
-            # A webhook the sidecar's own call fired is queued before the call returns, so: inbox done,
-            # then the forum's outbox empty, then the inbox unchanged and still done.
-            before = inbox_counts()
-            return before[1] == 0 and self.sim.webhooks.flush(timeout=0) and inbox_counts() == before
-
-        wait_for(quiet, timeout=TIMEOUT, what="the webhooks and the worker to settle")
+        settle(self.runtime, self.sim, timeout=TIMEOUT)
 
     def deliveries(self) -> list[Delivery]:
         with self.runtime.sessions() as session:

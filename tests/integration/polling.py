@@ -6,6 +6,12 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import func, select
+
+from sidecar.db.models import Delivery, DeliveryStatus
+from sidecar.forum.simulator import DiscourseSimulator
+from sidecar.runtime import Runtime
+
 T = TypeVar("T")
 
 
@@ -18,3 +24,25 @@ def wait_for(check: Callable[[], T], *, timeout: float = 30.0, interval: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
         time.sleep(interval)  # polling another process's progress, not pacing the test
+
+
+def inbox_counts(runtime: Runtime) -> tuple[int, int]:
+    """Deliveries stored, and those of them not finished."""
+    with runtime.sessions() as session:
+        total = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
+        unfinished = session.execute(
+            select(func.count()).select_from(Delivery).where(Delivery.status.in_(DeliveryStatus.unfinished()))
+        ).scalar_one()
+    return total, unfinished
+
+
+def settle(runtime: Runtime, sim: DiscourseSimulator, *, timeout: float) -> None:
+    """Wait until the forum has nothing queued and the inbox nothing unfinished, and it stays so."""
+
+    def quiet() -> bool:
+        # A webhook the sidecar's own call fired is queued before the call returns, so: inbox done, then the
+        # forum's outbox empty, then the inbox unchanged and still done.
+        before = inbox_counts(runtime)
+        return before[1] == 0 and sim.webhooks.flush(timeout=0) and inbox_counts(runtime) == before
+
+    wait_for(quiet, timeout=timeout, what="the webhooks and the worker to settle")
