@@ -55,7 +55,7 @@ from urllib.parse import urlsplit
 import scratch_db
 from cli_args import positive_float, positive_int
 from scratch_db import BenchError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
@@ -583,13 +583,9 @@ def make_worker(runtime: Runtime) -> Worker:
 
 
 def inbox_counts(runtime: Runtime) -> tuple[int, int]:
-    """Deliveries stored, and those of them not finished."""
-    with runtime.sessions() as session:
-        total = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
-        unfinished = session.execute(
-            select(func.count()).select_from(Delivery).where(Delivery.status.in_(DeliveryStatus.unfinished()))
-        ).scalar_one()
-    return total, unfinished
+    """Deliveries stored, and those of them not finished (one count by status, as /metrics reads it)."""
+    counts = runtime.queue_counts()
+    return sum(counts.values()), sum(counts[status.value] for status in DeliveryStatus.unfinished())
 
 
 def settle(runtime: Runtime, forum: Forum, deadline: float) -> None:

@@ -6,9 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import func, select
-
-from sidecar.db.models import Delivery, DeliveryStatus
+from sidecar.db.models import DeliveryStatus
 from sidecar.forum.simulator import DiscourseSimulator
 from sidecar.runtime import Runtime
 
@@ -27,13 +25,9 @@ def wait_for(check: Callable[[], T], *, timeout: float = 30.0, interval: float =
 
 
 def inbox_counts(runtime: Runtime) -> tuple[int, int]:
-    """Deliveries stored, and those of them not finished."""
-    with runtime.sessions() as session:
-        total = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
-        unfinished = session.execute(
-            select(func.count()).select_from(Delivery).where(Delivery.status.in_(DeliveryStatus.unfinished()))
-        ).scalar_one()
-    return total, unfinished
+    """Deliveries stored, and those of them not finished (one count by status, as /metrics reads it)."""
+    counts = runtime.queue_counts()
+    return sum(counts.values()), sum(counts[status.value] for status in DeliveryStatus.unfinished())
 
 
 def settle(runtime: Runtime, sim: DiscourseSimulator, *, timeout: float) -> None:
