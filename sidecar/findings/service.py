@@ -136,8 +136,8 @@ class FindingsService:
         forum: ForumClient | None,
         record_with_outcome: Callable[[Callable[[Session], object]], None] | None = None,
     ) -> None:
-        """``record_with_outcome``: where the worker runs this, a clean version is recorded in the
-        transaction that marks the delivery done instead of one of its own."""
+        """``record_with_outcome``: where the worker runs this, a clean version, and a version acted on, are
+        marked done in the transaction that marks the delivery done instead of one of their own."""
         self._record_with_outcome = record_with_outcome
         self._sessions = sessions
         self._clock = clock
@@ -347,11 +347,7 @@ class FindingsService:
             _insert_scan(session, post_id, version, status="done", findings=0, now=now)
             self._resolve_missing(session, post_id, version, set(), now)
 
-        if self._record_with_outcome is not None:
-            self._record_with_outcome(record)
-            return
-        with self._sessions.begin() as session:
-            record(session)
+        self._with_outcome(record)
 
     # --- the actions
 
@@ -432,11 +428,16 @@ class FindingsService:
                 .values(status="done")
             )
 
+        self._with_outcome(mark)
+
+    def _with_outcome(self, write: Callable[[Session], object]) -> None:
+        """``write`` in the transaction that records the delivery's outcome where the worker runs this, else
+        in a transaction of its own."""
         if self._record_with_outcome is not None:
-            self._record_with_outcome(mark)
+            self._record_with_outcome(write)
             return
         with self._sessions.begin() as session:
-            mark(session)
+            write(session)
 
     # --- pieces
 
