@@ -222,8 +222,7 @@ def release(session: Session, claimed: Sequence[ClaimedDelivery], now: datetime)
         given_back += conn.execute(
             _RELEASE,
             {
-                "delivery_id": delivery.id,
-                "claim": delivery.claim,
+                **_held(delivery),
                 "now": now,
                 "status": DeliveryStatus.RECEIVED if delivery.attempts <= 1 else DeliveryStatus.FAILED,
             },
@@ -235,19 +234,26 @@ class ClaimLost(Exception):
     """The claim lapsed and another worker took the delivery: this worker's outcome must not count."""
 
 
-def _settle(session: Session, claimed: ClaimedDelivery, **values: object) -> None:
-    result = session.connection().execute(
-        update(Delivery)
-        .where(
-            Delivery.id == claimed.id,
-            Delivery.claimed_by == claimed.claim,
-            Delivery.status == DeliveryStatus.PROCESSING,
-        )
-        .values(claimed_by=None, **values)
-        .returning(Delivery.id)
-    )
-    if result.scalar_one_or_none() is None:
+# The row still held by the claim: what every outcome's update is conditioned on.
+_HELD = (
+    Delivery.id == bindparam("delivery_id"),
+    Delivery.claimed_by == bindparam("claim"),
+    Delivery.status == DeliveryStatus.PROCESSING,
+)
+
+
+def _held(claimed: ClaimedDelivery) -> dict[str, object]:
+    return {"delivery_id": claimed.id, "claim": claimed.claim}
+
+
+def _require_claim(claimed: ClaimedDelivery, updated: int | None) -> None:
+    if updated is None:
         raise ClaimLost(f"delivery {claimed.id}: claim {claimed.claim} no longer holds")
+
+
+def _settle(session: Session, claimed: ClaimedDelivery, **values: object) -> None:
+    statement = update(Delivery).where(*_HELD).values(claimed_by=None, **values).returning(Delivery.id)
+    _require_claim(claimed, session.connection().execute(statement, _held(claimed)).scalar_one_or_none())
 
 
 # The text fields a delivery can carry: a post's (post events), a flagged post's (reviewable events).
@@ -297,27 +303,14 @@ def _finish_statement(*, with_body: bool) -> Update:
     }
     if with_body:
         values["body"] = bindparam("body")
-    return (
-        update(Delivery)
-        .where(
-            Delivery.id == bindparam("delivery_id"),
-            Delivery.claimed_by == bindparam("claim"),
-            Delivery.status == DeliveryStatus.PROCESSING,
-        )
-        .values(**values)
-        .returning(Delivery.id)
-    )
+    return update(Delivery).where(*_HELD).values(**values).returning(Delivery.id)
 
 
 # Built once, like the claim's: the worker runs one of them for every delivery.
 _FINISH, _FINISH_SCRUBBED = _finish_statement(with_body=False), _finish_statement(with_body=True)
 _RELEASE = (
     update(Delivery)
-    .where(
-        Delivery.id == bindparam("delivery_id"),
-        Delivery.claimed_by == bindparam("claim"),
-        Delivery.status == DeliveryStatus.PROCESSING,
-    )
+    .where(*_HELD)
     .values(
         claimed_by=None,
         status=bindparam("status"),
@@ -329,18 +322,12 @@ _RELEASE = (
 
 def finish(session: Session, claimed: ClaimedDelivery, status: DeliveryStatus, now: datetime) -> None:
     """Record success (``done`` or ``ignored``) in the handler's own transaction."""
-    params: dict[str, object] = {
-        "delivery_id": claimed.id,
-        "claim": claimed.claim,
-        "status": status,
-        "now": now,
-    }
+    params: dict[str, object] = {**_held(claimed), "status": status, "now": now}
     redacted = without_post_text(claimed.event_type, claimed.body)
     if redacted is not None:
         params["body"] = redacted
     statement = _FINISH_SCRUBBED if redacted is not None else _FINISH
-    if session.connection().execute(statement, params).scalar_one_or_none() is None:
-        raise ClaimLost(f"delivery {claimed.id}: claim {claimed.claim} no longer holds")
+    _require_claim(claimed, session.connection().execute(statement, params).scalar_one_or_none())
 
 
 def fail(
