@@ -41,12 +41,11 @@ from sidecar.forum.port import ForumClient
 from sidecar.forum.simulator import DiscourseSimulator, RunningSimulator, start_background
 from sidecar.forum.simulator.json_posts import webhook_post
 from sidecar.forum.simulator.records import ApiRequest, Archetype, Flag, Post
-from sidecar.jobs import inbox
 from sidecar.jobs.worker import Worker
 from sidecar.runtime import Runtime, build_runtime
 from tests.findings.conftest import audit_of
 from tests.forum.conftest import API_KEY
-from tests.integration.polling import settle, wait_for
+from tests.integration.polling import retry_every_delivery, settle, wait_for
 from tests.registration.conftest import forum_actions
 from tests.support import SECRET
 from webhooks.dispatch import make_processor
@@ -277,20 +276,6 @@ def make_stack(config: Config) -> Iterator[StackFactory]:
         stop()
 
 
-def retry_every_delivery(stack: Stack) -> None:
-    """An admin retries every delivery (their post text has been taken out); wait until all ran again."""
-    stored = stack.deliveries()
-    with stack.runtime.sessions.begin() as session:
-        for delivery in stored:
-            inbox.retry(session, delivery.id, stack.runtime.clock.now())
-    wait_for(
-        lambda: all(d.finished_at is not None for d in stack.deliveries()),
-        timeout=TIMEOUT,
-        what="every delivery to run a second time",
-    )
-    stack.settle()
-
-
 def assert_all_handled(stack: Stack) -> None:
     assert {d.status for d in stack.deliveries()} <= {DeliveryStatus.DONE, DeliveryStatus.IGNORED}
 
@@ -447,7 +432,8 @@ def test_duplicated_reordered_and_delayed_webhooks_end_in_the_same_state(
 
     # An admin retries every delivery: nothing is read for the versions done, nothing is sent again.
     writes_before = [r for r in stack.requests_since(0) if r[0] != "GET"]
-    retry_every_delivery(stack)
+    # An admin retries every delivery, whose post text has been taken out.
+    retry_every_delivery(stack.runtime, stack.sim, timeout=TIMEOUT)
     assert [r for r in stack.requests_since(0) if r[0] != "GET"] == writes_before
     assert stack.post_state(post.id) == expected
     assert len(stack.warnings("ann")) == 1

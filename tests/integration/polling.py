@@ -6,8 +6,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sidecar.db.models import DeliveryStatus
+from sqlalchemy import select
+
+from sidecar.db.models import Delivery, DeliveryStatus
 from sidecar.forum.simulator import DiscourseSimulator
+from sidecar.jobs import inbox
 from sidecar.runtime import Runtime
 
 T = TypeVar("T")
@@ -40,3 +43,21 @@ def settle(runtime: Runtime, sim: DiscourseSimulator, *, timeout: float) -> None
         return before[1] == 0 and sim.webhooks.flush(timeout=0) and inbox_counts(runtime) == before
 
     wait_for(quiet, timeout=timeout, what="the webhooks and the worker to settle")
+
+
+def retry_every_delivery(runtime: Runtime, sim: DiscourseSimulator, *, timeout: float) -> None:
+    """An admin retries every delivery in the inbox; wait until all ran again and everything settled."""
+
+    def deliveries() -> list[Delivery]:
+        with runtime.sessions() as session:
+            return list(session.execute(select(Delivery)).scalars())
+
+    with runtime.sessions.begin() as session:
+        for delivery in deliveries():
+            inbox.retry(session, delivery.id, runtime.clock.now())
+    wait_for(
+        lambda: all(d.finished_at is not None for d in deliveries()),
+        timeout=timeout,
+        what="every delivery to run a second time",
+    )
+    settle(runtime, sim, timeout=timeout)

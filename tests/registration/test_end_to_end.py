@@ -28,12 +28,11 @@ from sidecar.db.models import Delivery, DeliveryStatus, JobRun
 from sidecar.forum.factory import build_forum
 from sidecar.forum.simulator import DiscourseSimulator, RunningSimulator, start_background
 from sidecar.forum.simulator.records import ApiRequest
-from sidecar.jobs import inbox
 from sidecar.jobs.periodic import Scheduler
 from sidecar.jobs.worker import Worker
 from sidecar.runtime import Runtime, build_runtime
 from tests.forum.conftest import API_KEY
-from tests.integration.polling import settle, wait_for
+from tests.integration.polling import retry_every_delivery, settle, wait_for
 from tests.registration.conftest import (
     ANN,
     DORA,
@@ -318,15 +317,7 @@ def test_duplicated_and_resent_webhooks_end_in_the_same_state(make_stack: StackF
 
     # An admin retries every delivery: the handlers run again against a forum already as it should be.
     before = (writes(stack.sim), registration_audit(stack.runtime), forum_actions(stack.runtime))
-    with stack.runtime.sessions.begin() as session:
-        for delivery in stored:
-            inbox.retry(session, delivery.id, stack.runtime.clock.now())
-    wait_for(
-        lambda: all(d.finished_at is not None for d in stack.deliveries()),
-        timeout=TIMEOUT,
-        what="every delivery to run a second time",
-    )
-    stack.settle()
+    retry_every_delivery(stack.runtime, stack.sim, timeout=TIMEOUT)
     assert (writes(stack.sim), registration_audit(stack.runtime), forum_actions(stack.runtime)) == before
     assert_final_state(stack, SUBSET)
 
