@@ -19,7 +19,8 @@ Every regex has bounded repetitions (or atomic groups), so the scan is linear in
 A pattern that runs over the whole post starts with a literal or with the class of its first character,
 any lookbehind after it: the regex engine then skips in C to where a match can start, where a leading
 lookbehind would be tried at every position. Patterns keyed to words run only where a substring search
-found the word.
+found the word. The whole-post patterns that cost most have a locator (``LOCATORS``): with Hyperscan, they run
+only over the lines their locator matched (see prefilter.py for why that finds the same).
 """
 
 from __future__ import annotations
@@ -41,7 +42,20 @@ from stdnum.us import ssn as stdnum_ssn
 
 from sidecar.scanner.findings import FindingType as T
 from sidecar.scanner.findings import Severity
+from sidecar.scanner.prefilter import EVERYWHERE, Lines
 from sidecar.scanner.text import lower
+
+# Locators, by name: Hyperscan expressions matching, within a line, wherever the named pattern can find
+# something its detector keeps (see prefilter.py). Each lookbehind becomes "the line's start or a character
+# it allows", each lookahead "a character it allows, or the line's end".
+LOCATORS: dict[str, tuple[str, ...]] = {}
+
+
+def _locate(name: str, core: str, followed_by: str = "", or_end: str = "") -> None:
+    """``core``, then a character of ``followed_by`` or (after ``or_end``) the line's end; a name located
+    more than once matches where any of its locators does."""
+    found = (f"{core}(?:{followed_by})", f"{core}{or_end}$") if followed_by else (core,)
+    LOCATORS[name] = LOCATORS.get(name, ()) + found
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +113,7 @@ def _line_of(text: str, position: int) -> str:
 # --- payment cards ---------------------------------------------------------------------------------------
 
 _CARD = re.compile(r"\d(?<![\w.:/@#+-]\d)(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
+_locate("card", r"(?:^|[^\w.:/@#+\-\n])\d(?:[ \-]?\d){12,}", r"[^\w\-.,\n]|[.,][^\d\n]", "[.,]?")
 _CARD_WORDS = re.compile(
     r"card|visa|master|amex|american express|discover|\bcc\b|credit|debit|payment|cvv|exp"
 )
@@ -128,8 +143,8 @@ def _card_issuer(digits: str) -> bool:
     return False
 
 
-def cards(text: str) -> Iterator[Candidate]:
-    for match in _CARD.finditer(text):
+def cards(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
+    for match in lines.finditer("card", _CARD, text):
         written = match.group(0)
         digits = re.sub(r"\D", "", written)
         if not 13 <= len(digits) <= 19 or not _card_issuer(digits) or not luhn.is_valid(digits):
@@ -147,22 +162,24 @@ def cards(text: str) -> Iterator[Candidate]:
 # --- national identifiers, bank details ------------------------------------------------------------------
 
 _NINE = re.compile(r"(\d(?<![\w-]\d)\d\d)([- ]?)(\d{2,3})\2(\d{3,4})(?![\w-])")
+_locate("nine", r"(?:^|[^\w\-\n])\d\d\d[\- ]?\d\d\d?[\- ]?\d\d\d", r"\d?[^\w\-\n]", r"\d?")  # nine digits
 _SSN_WORDS = re.compile(r"ssn|social security|soc\.? sec")
 _SIN_WORDS = re.compile(r"\bsin\b|social insurance|nas\b|num[ée]ro d.assurance")
 _ACCOUNT_NEAR = re.compile(r"acct|account|a/c")
 _ROUTING_WORDS = re.compile(r"routing|\baba\b|\brtn\b|transit")
 _IBAN = re.compile(r"[A-Z][A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_locate("iban", r"[A-Z][A-Z]\d\d(?: ?[A-Z0-9]{4}){2}")
 _ACCOUNT = re.compile(
     r"(?i)\b(?:bank\s+account|account\s*(?:number|no\.?|num\.?|#)|acct\.?\s*(?:number|no\.?|num\.?|#)?|a/c)"
     r"\s*(?:is|:|#|=)?\s*(\d(?:[ -]?\d){5,16})(?![\w-])"
 )
 
 
-def national_ids(text: str) -> Iterator[Candidate]:
+def national_ids(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     lowered = lower(text)
     ssn_words = "ssn" in lowered or "social" in lowered or "soc" in lowered
     bare_words = ssn_words or any(w in lowered for w in ("routing", "aba", "rtn", "transit", "sin", "nas"))
-    for match in _NINE.finditer(text):
+    for match in lines.finditer("nine", _NINE, text):
         first, sep, middle, last = match.groups()
         digits = first + middle + last
         if len(digits) != 9:
@@ -186,7 +203,7 @@ def national_ids(text: str) -> Iterator[Candidate]:
                 yield Candidate(T.ABA_ROUTING, match.start(), match.end(), digits, f"*****{digits[-4:]}")
             elif _SIN_WORDS.search(before) and stdnum_sin.is_valid(digits):
                 yield Candidate(T.CA_SIN, match.start(), match.end(), digits, f"*** *** {digits[-3:]}")
-    for match in _IBAN.finditer(text):
+    for match in lines.finditer("iban", _IBAN, text):
         if match.start() == 0 or not text[match.start() - 1].isalnum():
             yield from _iban(match)
     account_hits = _hits(lowered, ("account", "acct", "a/c"))
@@ -398,7 +415,18 @@ _PHONE = re.compile(
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DOTTED_PHONE = re.compile(r"\+?1?[ .]?\(?\d{3}\)?[.]\d{3}[.]\d{4}")
 _PHONE_PLUS = re.compile(r"\+(?<![\w@:/.=#-]\+)\d{8,15}(?![\w@-]|\.\d)")
+# What phones() keeps: at least ten digits (or a "+" and eight) with up to three of " ()-" between each two,
+# or the dotted North American shape (613.722.4410).
+_locate(
+    "phone",
+    r"(?:^|[^\w@:/.=+#\-\n])(?:\+[ (]{0,2}\d(?:[ ()\-]{0,3}\d){7,}|\(?\d(?:[ ()\-]{0,3}\d){9,})",
+    r"[^\w@\-.:\n]|[.:][^\d\n]",
+    "[.:]?",
+)
+_locate("phone", r"\d{3}\)?\.\d{3}\.\d{4}", r"[^\w@\-.:\n]|[.:][^\d\n]", "[.:]?")
+_locate("phone_plus", r"(?:^|[^\w@:/.=#\-\n])\+\d{8,}", r"[^\w@\-.\n]|\.[^\d\n]", r"\.?")
 _PHONE_BARE = re.compile(r"(?<![\w@:/.=+#-])\d{10,11}(?![\w@-]|\.\d)")
+_locate("phone_bare", r"(?:^|[^\w@:/.=+#\-\n])\d{10,11}", r"[^\w@\-.\n]|\.[^\d\n]", r"\.?")
 _PHONE_TALK = (
     "phone",
     "cell",
@@ -467,22 +495,24 @@ def _valid_phone(written: str) -> tuple[str, str] | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), national
 
 
-def _bare_phone_after(text: str, hit: int) -> re.Match[str] | None:
+def _bare_phone_after(text: str, hit: int, lines: Lines) -> re.Match[str] | None:
     """A bare 10-11 digit run starting within 60 characters after a phone word, checked against the whole
     post (not only the window, whose end would pass for the end of the number)."""
+    if not lines.near("phone_bare", hit, hit + 60):
+        return None  # no such run in the lines there
     near = _PHONE_BARE.search(text, hit, hit + 60)
     return _PHONE_BARE.match(text, near.start()) if near is not None else None
 
 
-def phones(text: str) -> Iterator[Candidate]:
-    matches: Iterable[re.Match[str]] = _PHONE.finditer(text)
+def phones(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
+    matches: Iterable[re.Match[str]] = lines.finditer("phone", _PHONE, text)
     if "+" in text:
-        matches = itertools.chain(matches, _PHONE_PLUS.finditer(text))
+        matches = itertools.chain(matches, lines.finditer("phone_plus", _PHONE_PLUS, text))
     lowered = lower(text)
     talk = _hits(lowered, _PHONE_TALK)
     if talk:  # a bare digit run is a phone only right after words about phones: look only there
         matches = itertools.chain(
-            matches, (m for hit in talk if (m := _bare_phone_after(text, hit)) is not None)
+            matches, (m for hit in talk if (m := _bare_phone_after(text, hit, lines)) is not None)
         )
     for match in matches:
         written = match.group(0)
@@ -535,7 +565,7 @@ _BIRTH_WORDS = re.compile(
 )
 
 
-def dates_of_birth(text: str) -> Iterator[Candidate]:
+def dates_of_birth(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     lowered = lower(text)
     if not ("birth" in lowered or "dob" in lowered or "d.o.b" in lowered or "born" in lowered):
         return
@@ -572,7 +602,7 @@ _ADDRESS_TAIL = re.compile(
 _STREET_WORD = re.compile(rf"(?:{_STREET_TYPES})\b")
 
 
-def addresses(text: str) -> Iterator[Candidate]:
+def addresses(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     done = -1
     for street in _STREET_WORD.finditer(text):
         if street.start() > 0 and text[street.start() - 1].isalnum():
@@ -593,6 +623,7 @@ def addresses(text: str) -> Iterator[Candidate]:
 # --- IP addresses ----------------------------------------------------------------------------------------
 
 _IPV4 = re.compile(r"\d(?<![\w.-]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w-]|\.\d)")
+_locate("ipv4", r"(?:^|[^\w.\-\n])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", r"[^\w\-.\n]|\.[^\d\n]", r"\.?")
 _IPV6 = re.compile(
     r"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,7}|[0-9A-Fa-f]{1,4})(?![\w:.-])"
 )
@@ -664,20 +695,30 @@ def _ipv4_private(value: int) -> bool:
     )
 
 
-def ip_addresses(text: str) -> Iterator[Candidate]:
+@functools.lru_cache(maxsize=4096)
+def _ipv4_value(written: str) -> int | None:
+    """The address as a number, or None when, whatever the words around it, it is none to report. Cached: a
+    log repeats its addresses."""
+    parts = written.split(".")
+    if any(len(part) > 1 and part[0] == "0" for part in parts):
+        return None  # 10.01.2024 is a date; addresses are written without leading zeros
+    a, b, c, d = (int(part) for part in parts)
+    if max(a, b, c, d) > 255:
+        return None
+    value = (a << 24) | (b << 16) | (c << 8) | d
+    if _ipv4_skipped(value) or _is_mask(value) or written in _RESOLVERS:
+        return None
+    return value
+
+
+def ip_addresses(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     if "." in text:
-        for match in _IPV4.finditer(text):
+        for match in lines.finditer("ipv4", _IPV4, text):
             written = match.group(0)
-            parts = written.split(".")
-            if any(len(part) > 1 and part[0] == "0" for part in parts):
-                continue  # 10.01.2024 is a date; addresses are written without leading zeros
-            a, b, c, d = (int(part) for part in parts)
-            if max(a, b, c, d) > 255:
+            value = _ipv4_value(written)
+            if value is None or _not_a_host(text, match):
                 continue
-            value = (a << 24) | (b << 16) | (c << 8) | d
-            if _ipv4_skipped(value) or _is_mask(value) or written in _RESOLVERS or _not_a_host(text, match):
-                continue
-            preview = f"{a}.{DOT}.{DOT}.{DOT}"
+            preview = f"{value >> 24}.{DOT}.{DOT}.{DOT}"
             severity = Severity.LOW if _ipv4_private(value) else None
             yield Candidate(T.IP_ADDRESS, match.start(), match.end(), written, preview, severity)
     for match in _ipv6_candidates(text):
@@ -1026,7 +1067,7 @@ def _anchored(
             yield match
 
 
-def passwords(text: str) -> Iterator[Candidate]:
+def passwords(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     lowered = lower(text)
     secret_words = "pass" in lowered or "pwd" in lowered or "secret" in lowered
     if secret_words:
@@ -1145,8 +1186,8 @@ _PEM = re.compile(
 # Each format starts with a literal, which the regex engine searches for as fast as a substring search; the
 # one that does not (Stripe's) runs only when its literal is in the text.
 _TOKEN_PATTERNS = [
-    (hints, re.compile(pattern))
-    for hints, pattern in (
+    (f"token {n}", hints, re.compile(pattern))
+    for n, (hints, pattern) in enumerate((
         ((), r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"),  # AWS access key ids
         ((), r"gh[pousr]_[A-Za-z0-9]{36,255}\b"),  # GitHub
         ((), r"github_pat_[A-Za-z0-9_]{22,255}\b"),
@@ -1168,8 +1209,11 @@ _TOKEN_PATTERNS = [
         ((), r"key-[0-9a-zA-Z]{32}\b"),  # Mailgun
         ((), r"shpat_[a-fA-F0-9]{32}\b"),  # Shopify
         ((), r"dop_v1_[a-f0-9]{64}\b"),  # DigitalOcean
-    )
+    ))
 ]  # fmt: skip
+for _name, _hints, _pattern in _TOKEN_PATTERNS:
+    # The pattern without its word boundaries and the upper bounds of its repetitions: it matches more.
+    _locate(_name, re.sub(r"\{(\d+),\d+\}", r"{\1,}", _pattern.pattern.replace("\\b", "")))
 _TOKEN_WORDS = ("key", "token", "secret")
 _KEYED_TOKEN = re.compile(
     r"(?i)(?<![\w-])[\"']?[\w-]{0,30}?((?:x-)?(?:api[_-]?key|apikey|api[_-]?token|access[_-]?token|auth[_-]?token"
@@ -1193,7 +1237,7 @@ def _entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
-def keys_and_tokens(text: str) -> Iterator[Candidate]:
+def keys_and_tokens(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     if "PRIVATE KEY" in text:
         done = 0
         for match in _PEM.finditer(text):
@@ -1211,9 +1255,9 @@ def keys_and_tokens(text: str) -> Iterator[Candidate]:
             done = stop
             preview = f"-----BEGIN {match.group(1)}----- {DOT * 4}"
             yield Candidate(T.PRIVATE_KEY, match.start(), stop, body[-24:], preview)
-    for hints, pattern in _TOKEN_PATTERNS:
+    for name, hints, pattern in _TOKEN_PATTERNS:
         if not hints or any(hint in text for hint in hints):
-            for match in pattern.finditer(text):
+            for match in lines.finditer(name, pattern, text):
                 value = match.group(0)
                 if match.start() > 0 and (
                     text[match.start() - 1].isalnum() or text[match.start() - 1] == "_"

@@ -21,6 +21,7 @@ from stdnum.us import rtn as stdnum_rtn
 from sidecar.scanner import detectors
 from sidecar.scanner.detectors import DOT, Candidate
 from sidecar.scanner.findings import DEFAULT_SEVERITY, Finding, FindingType, Severity, fingerprint
+from sidecar.scanner.prefilter import EVERYWHERE, Lines, compiled
 from sidecar.scanner.regions import inside, quoted_spans
 
 # When candidates overlap, the first type here wins.
@@ -84,7 +85,7 @@ class CustomRule:
             raise RuleError(f"custom rule {text!r}: the regex does not compile ({exc})") from None
         return cls(kind, Severity(severity), compiled, validator)
 
-    def candidates(self, text: str) -> Iterator[Candidate]:
+    def candidates(self, text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
         check = VALIDATORS[self.validator]
         for match in self.pattern.finditer(text):
             group = 1 if self.pattern.groups else 0
@@ -143,18 +144,20 @@ class ScanSettings:
 
 
 class Scanner:
-    def __init__(self, key: bytes, settings: ScanSettings | None = None) -> None:
+    def __init__(self, key: bytes, settings: ScanSettings | None = None, *, prefilter: bool = True) -> None:
+        """``prefilter=False`` runs every pattern over the whole post even where Hyperscan is installed: the
+        same findings, slower (the tests compare the two)."""
         if len(key) < 16:
             raise ValueError("the fingerprint key must be at least 16 bytes")
         self._key = key
         self.settings = settings or ScanSettings()
         domains = self.settings.allow_domains
-        self._detectors: list[Callable[[str], Iterable[Candidate]]] = [
+        self._detectors: list[Callable[[str, Lines], Iterable[Candidate]]] = [
             detectors.keys_and_tokens,
             detectors.passwords,
             detectors.cards,
             detectors.national_ids,
-            lambda text: detectors.emails(text, domains),
+            lambda text, _lines: detectors.emails(text, domains),
             detectors.dates_of_birth,
             detectors.phones,
             detectors.addresses,
@@ -162,13 +165,15 @@ class Scanner:
             *(rule.candidates for rule in self.settings.custom_rules),
         ]
         self._rank = {kind.value: n for n, kind in enumerate(PRIORITY)}
+        self.prefilter = compiled(tuple(detectors.LOCATORS.items())) if prefilter else None
 
     def scan(self, raw: str) -> list[Finding]:
         quoted = quoted_spans(raw)
+        lines = self.prefilter.lines(raw) if self.prefilter is not None else EVERYWHERE
         candidates = [
             c
             for detect in self._detectors
-            for c in detect(raw)
+            for c in detect(raw, lines)
             if c.end > c.start and not inside(quoted, c.start, c.end)
         ]
         return [self._finding(c) for c in self._strongest(candidates) if not self._allowed(c)]
