@@ -49,6 +49,7 @@ from sidecar.scanner.text import lower
 # something its detector keeps (see prefilter.py). Each lookbehind becomes "the line's start or a character
 # it allows", each lookahead "a character it allows, or the line's end".
 LOCATORS: dict[str, tuple[str, ...]] = {}
+WORDS: set[str] = set()  # see _words()
 
 
 def _locate(name: str, core: str, followed_by: str = "", or_end: str = "") -> None:
@@ -80,16 +81,10 @@ def _distinct(matches: Iterable[re.Match[str] | None]) -> Iterator[re.Match[str]
             yield match
 
 
-def _hits(lowered: str, words: tuple[str, ...]) -> list[int]:
-    """Every position where one of ``words`` starts (str.find: C speed, no regex pass), sorted."""
-    found: list[int] = []
-    for word in words:
-        at = lowered.find(word)
-        while at >= 0:
-            found.append(at)
-            at = lowered.find(word, at + 1)
-    found.sort()
-    return found
+def _words(*words: str) -> tuple[str, ...]:
+    """Words the detectors look for (lowercase ASCII): the prefilter finds them all in its one pass."""
+    WORDS.update(words)
+    return words
 
 
 def _clause_before(text: str, start: int, width: int = 40) -> str:
@@ -166,6 +161,7 @@ _locate("nine", r"(?:^|[^\w\-\n])\d\d\d[\- ]?\d\d\d?[\- ]?\d\d\d", r"\d?[^\w\-\n
 _SSN_WORDS = re.compile(r"ssn|social security|soc\.? sec")
 _SIN_WORDS = re.compile(r"\bsin\b|social insurance|nas\b|num[ée]ro d.assurance")
 _ACCOUNT_NEAR = re.compile(r"acct|account|a/c")
+_ACCOUNT_WORDS = _words("account", "acct", "a/c")
 _ROUTING_WORDS = re.compile(r"routing|\baba\b|\brtn\b|transit")
 _IBAN = re.compile(r"[A-Z][A-Z]\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _locate("iban", r"[A-Z][A-Z]\d\d(?: ?[A-Z0-9]{4}){2}")
@@ -206,7 +202,7 @@ def national_ids(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     for match in lines.finditer("iban", _IBAN, text):
         if match.start() == 0 or not text[match.start() - 1].isalnum():
             yield from _iban(match)
-    account_hits = _hits(lowered, ("account", "acct", "a/c"))
+    account_hits = lines.hits(lowered, _ACCOUNT_WORDS)
     if account_hits:
         # "bank account" starts five characters before its "account": look from there.
         windows = (_ACCOUNT.search(text, max(0, hit - 5), hit + 60) for hit in account_hits)
@@ -427,7 +423,7 @@ _locate("phone", r"\d{3}\)?\.\d{3}\.\d{4}", r"[^\w@\-.:\n]|[.:][^\d\n]", "[.:]?"
 _locate("phone_plus", r"(?:^|[^\w@:/.=#\-\n])\+\d{8,}", r"[^\w@\-.\n]|\.[^\d\n]", r"\.?")
 _PHONE_BARE = re.compile(r"(?<![\w@:/.=+#-])\d{10,11}(?![\w@-]|\.\d)")
 _locate("phone_bare", r"(?:^|[^\w@:/.=+#\-\n])\d{10,11}", r"[^\w@\-.\n]|\.[^\d\n]", r"\.?")
-_PHONE_TALK = (
+_PHONE_TALK = _words(
     "phone",
     "cell",
     "mobile",
@@ -509,7 +505,7 @@ def phones(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     if "+" in text:
         matches = itertools.chain(matches, lines.finditer("phone_plus", _PHONE_PLUS, text))
     lowered = lower(text)
-    talk = _hits(lowered, _PHONE_TALK)
+    talk = lines.hits(lowered, _PHONE_TALK)
     if talk:  # a bare digit run is a phone only right after words about phones: look only there
         matches = itertools.chain(
             matches, (m for hit in talk if (m := _bare_phone_after(text, hit, lines)) is not None)
@@ -559,18 +555,19 @@ _DATE = re.compile(
     rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?[\s-]+(?:{_MONTHS})\.?,?[\s-]+\d{{4}})\b"
 )
+_BIRTH_HINTS = _words("birth", "dob", "d.o.b", "born")
 _THIS_YEAR_BOUND = 2100  # a birth year after this is no birth year (the scanner reads no clock)
 _BIRTH_WORDS = re.compile(
     r"\bdob\b|d\.o\.b|date of birth|birth ?date|born|birthday|\bb\.\s*$|\bage\b.*\bborn"
 )
 
 
-def dates_of_birth(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
+def dates_of_birth(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     lowered = lower(text)
     if not ("birth" in lowered or "dob" in lowered or "d.o.b" in lowered or "born" in lowered):
         return
     done = 0
-    for hit in _hits(lowered, ("birth", "dob", "d.o.b", "born")):
+    for hit in lines.hits(lowered, _BIRTH_HINTS):
         match = _DATE.search(text, max(hit, done), hit + 60)
         if match is None or not _BIRTH_WORDS.search(_before(text, match.start(), 35)):
             continue
@@ -807,7 +804,8 @@ _LOGIN_PAIR = re.compile(
     r"[`'\"]?[\w.@-]{1,40}[`'\"]?[ \t]*(?:/|\\|:|[ \t]+and[ \t]+(?:pass(?:word)?[ \t]+)?)"
     r"\s*[`'\"]?((?=\S*[0-9!@#$%^&*?+=~_.-])[^\s\"'`]{3,64})"
 )
-_LOGIN_WORDS = ("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
+_LOGIN_WORDS = _words("login", "log in", "logged in", "cred", "user", "sign in", "signed in")
+_SCHEME_END = _words("://")
 _USER_PASS = re.compile(r"user(?:name)?\s*/\s*pass")
 _REGISTER = re.compile(  # in the lowered post, like the SIP URI's
     r"register(?<![\w]register)(?:\s*=>|\s+string:?)\s*[^:\s@/]{1,64}:([^@\s:/]{1,64})(?::[^@\s]{0,64})?@"
@@ -1017,8 +1015,8 @@ def _trim(value: str) -> str:
     return value.rstrip(".,;:)]}") if len(value) > 4 else value
 
 
-_SECRET_WORDS = ("pass", "pwd", "secret")
-_PROSE_WORDS = ("pass", "pw", "secret")
+_SECRET_WORDS = _words("pass", "pwd", "secret")
+_PROSE_WORDS = _words("pass", "pw", "secret")
 _SIP_PHRASE = re.compile(r"\b(?:sip|trunk|registration|register|peer|line\d?)\b")
 _SIP_HINTS = (
     "register =>", "register=>", "registrar", "registration", "outbound proxy", "realm", "auth name",
@@ -1067,13 +1065,13 @@ def _anchored(
             yield match
 
 
-def passwords(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
+def passwords(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     lowered = lower(text)
     secret_words = "pass" in lowered or "pwd" in lowered or "secret" in lowered
     if secret_words:
-        yield from _config_secrets(text, _hits(lowered, _SECRET_WORDS))
+        yield from _config_secrets(text, lines.hits(lowered, _SECRET_WORDS))
     if "pass" in lowered or "pw" in lowered or "secret" in lowered:
-        hits = _hits(lowered, _PROSE_WORDS)
+        hits = lines.hits(lowered, _PROSE_WORDS)
         for match in itertools.chain(
             _anchored(_PROSE_SECRET, hits, text), _anchored(_PROSE_BARE, hits, text)
         ):
@@ -1093,7 +1091,7 @@ def passwords(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
     ):
         hits = [  # "user" starts a pair only as "user/pass" (logs are full of User-Agent and user=)
             hit
-            for hit in _hits(lowered, _LOGIN_WORDS)
+            for hit in lines.hits(lowered, _LOGIN_WORDS)
             if not lowered.startswith("user", hit) or _USER_PASS.match(lowered, hit)
         ]
         for match in _anchored(_LOGIN_PAIR, hits, text):
@@ -1110,7 +1108,7 @@ def passwords(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
             if not _placeholder(value):
                 yield _secret(T.SIP_CREDENTIAL, match.start(2), match.end(2), value)
         if "://" in text:
-            for match in _anchored(_URI_PASSWORD, _hits(lowered, ("://",)), text, quotes=False):
+            for match in _anchored(_URI_PASSWORD, lines.hits(lowered, _SCHEME_END), text, quotes=False):
                 scheme = match.group(1).lower()
                 if scheme.startswith("sip") or _placeholder(match.group(3)):
                     continue
@@ -1214,7 +1212,8 @@ _TOKEN_PATTERNS = [
 for _name, _hints, _pattern in _TOKEN_PATTERNS:
     # The pattern without its word boundaries and the upper bounds of its repetitions: it matches more.
     _locate(_name, re.sub(r"\{(\d+),\d+\}", r"{\1,}", _pattern.pattern.replace("\\b", "")))
-_TOKEN_WORDS = ("key", "token", "secret")
+_TOKEN_WORDS = _words("key", "token", "secret")
+_BEARER_WORD = _words("bearer")
 _KEYED_TOKEN = re.compile(
     r"(?i)(?<![\w-])[\"']?[\w-]{0,30}?((?:x-)?(?:api[_-]?key|apikey|api[_-]?token|access[_-]?token|auth[_-]?token"
     r"|id[_-]?token|refresh[_-]?token|private[_-]?token|app[_-]?key|aws_secret_access_key|api[_-]?secret"
@@ -1267,7 +1266,7 @@ def keys_and_tokens(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]
                     yield Candidate(T.API_KEY, match.start(), match.end(), value, _token_preview(value))
     lowered = lower(text)
     if "key" in lowered or "token" in lowered or "secret" in lowered:
-        for match in _anchored(_KEYED_TOKEN, _hits(lowered, _TOKEN_WORDS), text):
+        for match in _anchored(_KEYED_TOKEN, lines.hits(lowered, _TOKEN_WORDS), text):
             key, value = match.group(1).lower(), match.group(2)
             if value.startswith("eyJ") or _placeholder(value) or _entropy(value) < 3.0:
                 continue  # a JWT is found as one below
@@ -1282,7 +1281,7 @@ def keys_and_tokens(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]
             url = match.group(0).rstrip(".,;")
             yield Candidate(T.API_KEY, match.start(), match.start() + len(url), url, _token_preview(url))
     if "bearer" in lowered:
-        for match in _anchored(_BEARER, _hits(lowered, ("bearer",)), text, quotes=False):
+        for match in _anchored(_BEARER, lines.hits(lowered, _BEARER_WORD), text, quotes=False):
             value = match.group(1)
             if not _placeholder(value) and _entropy(value) >= 3.0:
                 yield Candidate(T.BEARER_TOKEN, match.start(1), match.end(1), value, f"{value[:3]}{DOT * 4}")

@@ -30,6 +30,8 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 
+from sidecar.scanner.text import lower
+
 log = logging.getLogger(__name__)
 
 Span = tuple[int, int]
@@ -51,12 +53,16 @@ codecs.register_error("mug-sidecar-locators", _as_ascii)
 
 
 class Lines:
-    """For one post: the lines (start, end) where each locator matched; everywhere when not known."""
+    """For one post: the lines (start, end) where each locator matched, and where each word starts; both
+    everywhere (the whole post, every ``str.find``) when not known."""
 
-    __slots__ = ("_found",)
+    __slots__ = ("_found", "_starts")
 
-    def __init__(self, found: Mapping[str, Sequence[Span]] | None = None) -> None:
+    def __init__(
+        self, found: Mapping[str, Sequence[Span]] | None = None, starts: Mapping[str, list[int]] | None = None
+    ) -> None:
         self._found = found
+        self._starts = starts
 
     def finditer(self, name: str, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """``pattern.finditer(text)``, run only over the lines where locator ``name`` matched."""
@@ -65,6 +71,20 @@ class Lines:
             return
         for start, end in self._found.get(name, ()):
             yield from pattern.finditer(text, start, end)
+
+    def hits(self, lowered: str, words: Sequence[str]) -> list[int]:
+        """Every position where one of ``words`` starts in ``lowered`` (the post lowercased), sorted."""
+        found: list[int] = []
+        for word in words:
+            if self._starts is not None and word in self._starts:
+                found.extend(self._starts[word])
+                continue
+            at = lowered.find(word)  # C speed, no regex pass
+            while at >= 0:
+                found.append(at)
+                at = lowered.find(word, at + 1)
+        found.sort()
+        return found
 
     def near(self, name: str, start: int, end: int) -> bool:
         """Whether a line where locator ``name`` matched overlaps ``start..end`` (always, when not known)."""
@@ -81,22 +101,22 @@ EVERYWHERE = Lines()
 class Prefilter:
     """The compiled locators; ``lines(text)`` is safe to call from several threads at once."""
 
-    def __init__(self, locators: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, locators: Mapping[str, Sequence[str]], words: Sequence[str] = ()) -> None:
         import hyperscan
 
         self._names = [name for name, expressions in locators.items() for _ in expressions]
+        self._words = list(words)
         expressions = [
             # ...then the rest of the line, so that each match ends at the line's end: one report per line
             (expression if expression.endswith("$") else f"{expression}[^\\n]*$").encode("ascii")
             for alternatives in locators.values()
             for expression in alternatives
         ]
+        expressions += [re.escape(word).encode("ascii") for word in self._words]
+        flags = [hyperscan.HS_FLAG_MULTILINE] * len(self._names) + [hyperscan.HS_FLAG_CASELESS] * len(words)
         self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(
-            expressions=expressions,
-            ids=list(range(len(expressions))),
-            elements=len(expressions),
-            flags=[hyperscan.HS_FLAG_MULTILINE] * len(expressions),
+            expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags
         )
         self._hyperscan = hyperscan
         self._local = threading.local()
@@ -106,23 +126,32 @@ class Prefilter:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._hyperscan.Scratch(self._database)
-        ends: list[list[int]] = [[] for _ in self._names]
+        ends: list[list[int]] = [[] for _ in range(len(self._names) + len(self._words))]
 
         def found(expression: int, _start: int, end: int, _flags: int, _context: object) -> None:
             ends[expression].append(end)
 
         self._database.scan(data, match_event_handler=found, scratch=scratch)
         lines: dict[str, set[int]] = {}
-        for name, at in zip(self._names, ends, strict=True):
+        for name, at in zip(self._names, ends, strict=False):  # the locators' reports, then the words'
             if at:
                 lines.setdefault(name, set()).update(at)
+        words = zip(self._words, ends[len(self._names) :], strict=True)
+        starts = {word: [end - len(word) for end in at] for word, at in words}
+        if not text.isascii():
+            # "?" and the ASCII stand-ins may make a word where the lowered post has none: keep the true ones.
+            lowered = lower(text)
+            starts = {word: [i for i in at if lowered.startswith(word, i)] for word, at in starts.items()}
         return Lines(
-            {name: [(text.rfind("\n", 0, end) + 1, end) for end in sorted(at)] for name, at in lines.items()}
+            {name: [(text.rfind("\n", 0, end) + 1, end) for end in sorted(at)] for name, at in lines.items()},
+            starts,
         )
 
 
 @functools.cache
-def compiled(locators: tuple[tuple[str, tuple[str, ...]], ...]) -> Prefilter | None:
+def compiled(
+    locators: tuple[tuple[str, tuple[str, ...]], ...], words: tuple[str, ...] = ()
+) -> Prefilter | None:
     """The prefilter for these locators, built once per process; None where Hyperscan is not installed or
     cannot run. A locator Hyperscan cannot compile is a bug: it raises."""
     try:
@@ -131,7 +160,7 @@ def compiled(locators: tuple[tuple[str, tuple[str, ...]], ...]) -> Prefilter | N
         log.info("hyperscan is not installed: the scanner runs every pattern over the whole post")
         return None
     try:
-        return Prefilter(dict(locators))
+        return Prefilter(dict(locators), words)
     except hyperscan.CompilerError:
         raise
     except hyperscan.error as exc:  # a CPU it does not support, a platform mismatch

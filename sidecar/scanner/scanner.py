@@ -165,7 +165,8 @@ class Scanner:
             *(rule.candidates for rule in self.settings.custom_rules),
         ]
         self._rank = {kind.value: n for n, kind in enumerate(PRIORITY)}
-        self.prefilter = compiled(tuple(detectors.LOCATORS.items())) if prefilter else None
+        locators, words = tuple(detectors.LOCATORS.items()), tuple(sorted(detectors.WORDS))
+        self.prefilter = compiled(locators, words) if prefilter else None
 
     def scan(self, raw: str) -> list[Finding]:
         quoted = quoted_spans(raw)
