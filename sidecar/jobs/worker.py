@@ -7,6 +7,12 @@ process (two starve each other of the write lock). No transaction is open while 
 handlers open short transactions of their own and never hold one across a forum call (on SQLite an open
 write transaction would block the rate limiter and the forum-action log). The outcome is recorded only
 while this worker's claim still holds.
+
+Running (``run``, ``drain``), the outcomes of a batch's deliveries that went well are recorded together,
+in one transaction, once the batch is through (a failure is recorded at once): one commit and one turn of
+the write lock for the batch instead of one per delivery. No two deliveries of a batch share a subject, so
+none of them needs to see another's outcome first; until that commit they look as they would while several
+workers ran them at once. A worker that dies before it leaves them to their leases, and they run again.
 """
 
 from __future__ import annotations
@@ -69,6 +75,15 @@ class WorkerResult:
     status: DeliveryStatus | None  # None: the claim was lost to another worker
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """A delivery the processor ran without error, its outcome not recorded yet."""
+
+    claimed: inbox.ClaimedDelivery
+    processed: Processed
+    context: dict[str, object]
+
+
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -99,26 +114,45 @@ class Worker:
         self._held_until = datetime.min.replace(tzinfo=UTC)
 
     def run_once(self) -> WorkerResult | None:
-        """Process one due delivery; None when nothing is due."""
+        """Process one due delivery, its outcome recorded before this returns; None when nothing is due."""
         claimed = self._next()
         if claimed is None:
             return None
+        return WorkerResult(delivery_id=claimed.id, status=self._run(claimed, None))
+
+    def run_batch(self, stop: threading.Event | None = None) -> list[WorkerResult]:
+        """Process the deliveries in hand, claiming a batch first when the hand is empty; [] when nothing is
+        due. The outcomes of those that went well are recorded together once the hand is empty (or ``stop``
+        is set: the rest stay in hand), a failure at once."""
+        results: dict[int, DeliveryStatus | None] = {}
+        went_well: list[_Outcome] = []
+        claimed = self._next()
+        try:
+            while claimed is not None:
+                results[claimed.id] = self._run(claimed, went_well)
+                if stop is not None and stop.is_set():
+                    break
+                claimed = self._next(claim=False)
+        finally:
+            results.update(self._settle_together(went_well))
+        return [WorkerResult(delivery_id=key, status=status) for key, status in results.items()]
+
+    def _run(self, claimed: inbox.ClaimedDelivery, went_well: list[_Outcome] | None) -> DeliveryStatus | None:
         self._unflushed = True
         started = time.perf_counter()
         try:
-            status = self._process(claimed)
+            return self._process(claimed, went_well)
         finally:
             self._metrics.handler_seconds.labels(claimed.event_name).observe(time.perf_counter() - started)
-        return WorkerResult(delivery_id=claimed.id, status=status)
 
-    def _next(self) -> inbox.ClaimedDelivery | None:
-        """The next delivery of the batch in hand, claiming a batch when the hand is empty. Once half the
-        lease has gone, the rest of a batch is given back and claimed afresh rather than run on a claim
-        about to lapse."""
+    def _next(self, *, claim: bool = True) -> inbox.ClaimedDelivery | None:
+        """The next delivery of the batch in hand, claiming a batch when the hand is empty (and ``claim``).
+        Once half the lease has gone, the rest of a batch is given back and claimed afresh rather than run
+        on a claim about to lapse."""
         now = self._clock.now()
         if self._held and now >= self._held_until:
             self.release_held()
-        if not self._held:
+        if not self._held and claim:
             with self._sessions.begin() as session:
                 batch = inbox.claim_many(
                     session,
@@ -132,7 +166,7 @@ class Worker:
                 return None
             self._held.extend(batch)
             self._held_until = now + timedelta(seconds=self._settings.lease_seconds / 2)
-        return self._held.popleft()
+        return self._held.popleft() if self._held else None
 
     def release_held(self) -> None:
         """Give back the claimed deliveries not started yet (they are due again at once)."""
@@ -157,19 +191,86 @@ class Worker:
             return
         self._unflushed = not done  # busy: the next idle moment tries again
 
-    def _process(self, claimed: inbox.ClaimedDelivery) -> DeliveryStatus | None:
-        context = {"delivery_id": claimed.id, "event": claimed.event_name, "attempt": claimed.attempts}
+    def _process(
+        self, claimed: inbox.ClaimedDelivery, went_well: list[_Outcome] | None
+    ) -> DeliveryStatus | None:
+        """Run the processor on ``claimed``; its outcome is recorded now, or, when it went well and
+        ``went_well`` is given, added there to be recorded with the others."""
+        context: dict[str, object] = {
+            "delivery_id": claimed.id,
+            "event": claimed.event_name,
+            "attempt": claimed.attempts,
+        }
         try:
-            processed = self._processor(claimed)
-            status = processed.status
+            outcome = _Outcome(claimed, self._processor(claimed), context)
+        except Exception as exc:  # noqa: BLE001 - any handler error is recorded on the delivery (and logged)
+            return self._failed(claimed, context, exc)
+        if went_well is not None:
+            went_well.append(outcome)
+            return outcome.processed.status
+        return self._settle_one(outcome)
+
+    def _settle(self, session: Session, outcome: _Outcome) -> None:
+        """The delivery finished, and the writes that belong with its outcome; ClaimLost (nothing written)
+        when the claim no longer holds."""
+        inbox.finish(session, outcome.claimed, outcome.processed.status, self._clock.now())
+        for write in outcome.processed.writes:
+            write(session)
+
+    def _settle_one(self, outcome: _Outcome) -> DeliveryStatus | None:
+        try:
             with self._sessions.begin() as session:
-                inbox.finish(session, claimed, status, self._clock.now())
-                for write in processed.writes:
-                    write(session)
-        except inbox.ClaimLost:
+                self._settle(session, outcome)
+        except Exception as exc:  # noqa: BLE001 - recorded on the delivery (and logged), like a handler's
+            return self._failed(outcome.claimed, outcome.context, exc)
+        return self._succeeded(outcome)
+
+    def _settle_together(self, outcomes: list[_Outcome]) -> dict[int, DeliveryStatus | None]:
+        """Record the outcomes in one transaction. A delivery whose claim lapsed meanwhile is left out (its
+        finish changed nothing; its writes are not made); should the transaction fail, each outcome is
+        recorded on its own, so that one bad write costs only its own delivery."""
+        if len(outcomes) <= 1:
+            return {outcome.claimed.id: self._settle_one(outcome) for outcome in outcomes}
+        lost: set[int] = set()
+        try:
+            with self._sessions.begin() as session:
+                for outcome in outcomes:
+                    try:
+                        self._settle(session, outcome)
+                    except inbox.ClaimLost:
+                        lost.add(outcome.claimed.id)
+        except Exception:
+            log.warning(
+                "could not record %d outcomes together; recording them one by one",
+                len(outcomes),
+                exc_info=True,
+                extra={"worker": self.name},
+            )
+            return {outcome.claimed.id: self._settle_one(outcome) for outcome in outcomes}
+        statuses: dict[int, DeliveryStatus | None] = {}
+        for outcome in outcomes:
+            if outcome.claimed.id in lost:
+                self._lost(outcome.context)
+                statuses[outcome.claimed.id] = None
+            else:
+                statuses[outcome.claimed.id] = self._succeeded(outcome)
+        return statuses
+
+    def _succeeded(self, outcome: _Outcome) -> DeliveryStatus:
+        status = outcome.processed.status
+        self._metrics.deliveries_processed.labels(status.value).inc()
+        log.info("delivery %s", status.value, extra=outcome.context)
+        return status
+
+    def _failed(
+        self, claimed: inbox.ClaimedDelivery, context: dict[str, object], exc: Exception
+    ) -> DeliveryStatus | None:
+        """Record what went wrong: a lost claim, a wait the forum asked for, a permanent or a passing
+        failure (any other error: recorded on the delivery, and retried)."""
+        if isinstance(exc, inbox.ClaimLost):
             self._lost(context)
             return None
-        except RetryLater as exc:
+        if isinstance(exc, RetryLater):
             until = self._clock.now() + timedelta(seconds=exc.seconds)
             reason = str(exc)
             return self._record(
@@ -178,14 +279,10 @@ class Worker:
                 "postponed",
                 lambda s: inbox.postpone(s, claimed, reason, until=until),
             )
-        except PermanentFailure as exc:
+        if isinstance(exc, PermanentFailure):
             return self._record_failure(claimed, context, f"permanent: {exc}", retry=False)
-        except Exception as exc:  # any handler error is recorded on the delivery and retried
-            log.exception("handler failed", extra=context)
-            return self._record_failure(claimed, context, f"{type(exc).__name__}: {exc}", retry=True)
-        self._metrics.deliveries_processed.labels(status.value).inc()
-        log.info("delivery %s", status.value, extra=context)
-        return status
+        log.error("handler failed", exc_info=exc, extra=context)
+        return self._record_failure(claimed, context, f"{type(exc).__name__}: {exc}", retry=True)
 
     def _record_failure(
         self, claimed: inbox.ClaimedDelivery, context: dict[str, object], error: str, *, retry: bool
@@ -227,10 +324,10 @@ class Worker:
         log.warning("claim lapsed before the outcome was recorded; another worker has it", extra=context)
 
     def drain(self) -> list[WorkerResult]:
-        """Process everything due now, then return (for scripts and tests)."""
+        """Process everything due now, batch by batch, then return (for scripts and tests)."""
         results = []
-        while (result := self.run_once()) is not None:
-            results.append(result)
+        while batch := self.run_batch():
+            results.extend(batch)
         return results
 
     def run(self, stop: threading.Event) -> None:
@@ -244,7 +341,7 @@ class Worker:
                     except SQLAlchemyError:
                         # The database hiccupped while claiming a slot: deliveries and the next slot go on.
                         log.exception("periodic jobs could not be scheduled", extra={"worker": self.name})
-                if self.run_once() is None:
+                if not self.run_batch(stop):
                     self._checkpoint()
                     stop.wait(self._settings.poll_seconds)
         finally:

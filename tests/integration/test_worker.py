@@ -7,10 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
+from sidecar import audit
 from sidecar.clock import FixedClock
-from sidecar.db.models import Delivery, DeliveryStatus, PostScan
+from sidecar.db.models import AuditEntry, Delivery, DeliveryStatus, PostScan
 from sidecar.jobs import inbox
 from sidecar.jobs.worker import RetryLater, Worker
 from sidecar.runtime import Runtime
@@ -354,3 +356,49 @@ def test_a_clean_post_is_recorded_with_its_delivery_or_not_at_all(runtime: Runti
     with runtime.sessions() as session:
         scans = session.execute(select(PostScan.post_id, PostScan.status)).all()
     assert [tuple(scan) for scan in scans] == [(42, "done")]  # the first one's went with its lost outcome
+
+
+def test_a_batch_that_went_well_is_recorded_in_one_transaction(runtime: Runtime) -> None:
+    deliveries = [store(runtime, "user_created", user_body(n)) for n in (1, 2, 3, 4)]
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(runtime.engine, "commit", committed)
+    try:
+        results = make_worker(runtime, recording_registry([])).drain()
+    finally:
+        event.remove(runtime.engine, "commit", committed)
+    assert [(r.delivery_id, r.status) for r in results] == [(d, DeliveryStatus.DONE) for d in deliveries]
+    assert claims(runtime, *deliveries) == [(DeliveryStatus.DONE, 1, False)] * 4
+    # The claim, the four outcomes together, and the claim that found nothing more.
+    assert len(commits) == 3
+
+
+def test_a_write_that_fails_in_a_batch_costs_only_its_own_delivery(runtime: Runtime) -> None:
+    first, second, third = (store(runtime, "user_created", user_body(n)) for n in (1, 2, 3))
+    registry = Registry()
+
+    @registry.on(EventName.USER_CREATED)
+    def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
+        def write(session: Session) -> None:
+            if event.delivery_id == second:
+                raise RuntimeError("the disk said no")
+            target = str(event.delivery_id)
+            audit.record(
+                session, at=runtime.clock.now(), actor="test", action="test", target=target, details={}
+            )
+
+        ctx.with_outcome(write)
+
+    results = make_worker(runtime, registry).drain()
+    assert [(r.delivery_id, r.status) for r in results] == [
+        (first, DeliveryStatus.DONE),
+        (second, DeliveryStatus.FAILED),
+        (third, DeliveryStatus.DONE),
+    ]
+    assert get(runtime, second).last_error == "RuntimeError: the disk said no"
+    with runtime.sessions() as session:
+        targets = session.execute(select(AuditEntry.target).order_by(AuditEntry.id)).scalars().all()
+    assert targets == [str(first), str(third)]
