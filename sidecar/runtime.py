@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock, SystemClock
 from sidecar.config import Config
-from sidecar.db.engine import make_engine, make_sessions
+from sidecar.db.engine import make_engine, make_sessions, reading
 from sidecar.jobs import inbox
 from sidecar.metrics import Metrics
 
@@ -33,7 +33,7 @@ class Runtime:
     webhook_secret: bytes
 
     def queue_counts(self) -> dict[str, int]:
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             return inbox.count_by_status(session)
 
 

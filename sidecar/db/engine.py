@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _HOLDS_LOCK = "mug_sqlite_write_lock"
+_READ_ONLY = "mug_read_only"  # execution option: a transaction that only reads (see ``reading``)
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -50,6 +53,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            # A reader: in WAL mode it neither waits for the writer nor holds it up.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
         acquired = write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         connection.info[_HOLDS_LOCK] = acquired
         try:
@@ -108,3 +115,13 @@ def insert_or_ignore(dialect_name: str, table: Table) -> Insert:
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads. On SQLite it starts a deferred transaction instead of taking the write
+    lock, so it never queues behind the intake's and the worker's writes (a write in it would fail as
+    busy instead of waiting: use ``sessions.begin()`` for that). On PostgreSQL it is a plain session."""
+    with sessions() as session:
+        session.connection(execution_options={_READ_ONLY: True})
+        yield session

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sidecar import audit
 from sidecar.clock import Clock
 from sidecar.config import Config
-from sidecar.db.engine import insert_or_ignore
+from sidecar.db.engine import insert_or_ignore, reading
 from sidecar.db.models import (
     AuthorNotice,
     Base,
@@ -459,7 +459,7 @@ class FindingsService:
         found = self._scanner.scan(raw)
         if not found or author_id is None:
             return found
-        with self._sessions() as session:
+        with reading(self._sessions) as session:
             allowed = set(
                 session.execute(
                     select(FindingAllowance.fingerprint).where(
@@ -471,7 +471,7 @@ class FindingsService:
         return [f for f in found if f.fingerprint not in allowed]
 
     def _scanned(self, post_id: int, version: int) -> bool:
-        with self._sessions() as session:
+        with reading(self._sessions) as session:
             scan = session.get(PostScan, (post_id, version))
             return scan is not None and scan.status == "done"
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from sidecar.clock import SystemClock
+from sidecar.db.engine import reading
 from sidecar.db.models import Delivery, DeliveryStatus
 from sidecar.jobs import inbox
 from sidecar.jobs.worker import Worker
@@ -98,3 +99,33 @@ def test_workers_keep_per_subject_order_and_run_each_delivery_once(runtime: Runt
     with runtime.sessions() as session:
         attempts = session.execute(select(func.max(Delivery.attempts))).scalar_one()
     assert attempts == 1
+
+
+def test_a_reader_neither_waits_for_an_open_write_nor_sees_it(runtime: Runtime) -> None:
+    """``reading`` sessions (the scanner's allowance check, the queue counts) do not queue for the write
+    lock: with a write transaction open, a read answers at once, from what is committed."""
+    store = inbox.IncomingDelivery(
+        instance=INSTANCE,
+        event_id=1,
+        event_type="user",
+        event_name="user_updated",
+        subject="user:1",
+        content_type="application/json",
+        body=user_body(1),
+        received_at=SystemClock().now(),
+    )
+    counted: list[int] = []
+
+    def count() -> None:
+        with reading(runtime.sessions) as session:
+            counted.append(session.execute(select(func.count()).select_from(Delivery)).scalar_one())
+
+    with runtime.engine.begin() as conn:
+        inbox.store(conn, store)  # written, not committed: the write lock is held
+        reader = threading.Thread(target=count)
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive()
+    assert counted == [0]
+    count()
+    assert counted == [0, 1]
