@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections import defaultdict
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from sidecar.clock import SystemClock
-from sidecar.db.engine import reading
+from sidecar.db.engine import make_engine, make_sessions, reading
 from sidecar.db.models import Delivery, DeliveryStatus
 from sidecar.jobs import inbox
 from sidecar.jobs.worker import Worker
@@ -129,3 +132,31 @@ def test_a_reader_neither_waits_for_an_open_write_nor_sees_it(runtime: Runtime) 
     assert counted == [0]
     count()
     assert counted == [0, 1]
+
+
+def test_sqlite_writers_of_several_processes_queue_on_a_lock_file(tmp_path: Path) -> None:
+    """A write transaction holds an exclusive flock on ``<database>-writer`` from BEGIN to COMMIT, so a
+    writer in another process waits in the kernel and wakes when it is let go (not in SQLite's sleeps)."""
+    database = tmp_path / "locks.db"
+    engine = make_engine(f"sqlite:///{database}")
+
+    def locked_elsewhere() -> bool:
+        fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT)  # another open file: another process
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+            assert locked_elsewhere()
+        assert not locked_elsewhere()
+        with reading(make_sessions(engine)) as session:
+            assert session.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+            assert not locked_elsewhere()  # a reader takes no write lock
+    finally:
+        engine.dispose()
