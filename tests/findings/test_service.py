@@ -4,10 +4,22 @@ moderators and the queue get for each kind of post, and what replays, edits and 
 from __future__ import annotations
 
 from sidecar.config import Config
+from sidecar.findings.service import FindingsService
 from sidecar.forum.discourse import DiscourseForum
 from sidecar.forum.simulator import DiscourseSimulator
 from sidecar.runtime import Runtime
-from tests.findings.conftest import CARD, audit_of, findings, flags, payload, pms_to, queue_for, service_for
+from sidecar.scanner import Finding, Scanner
+from tests.findings.conftest import (
+    CARD,
+    OTHER_CARD,
+    audit_of,
+    findings,
+    flags,
+    payload,
+    pms_to,
+    queue_for,
+    service_for,
+)
 from tests.termination.conftest import forum_writes, request_count
 
 
@@ -110,3 +122,40 @@ def test_a_dismissal_silences_the_same_value_for_that_author(
     assert service.on_post(payload(sim, again)).result == "clean"
     assert request_count(sim) == before
     assert [(who, a) for who, a, _ in audit_of(runtime, "finding.dismissed")] == [("mo", "finding.dismissed")]
+
+
+class CountingScanner(Scanner):
+    """The scanner, noting each text it is given."""
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key)
+        self.texts: list[str] = []
+
+    def scan(self, raw: str) -> list[Finding]:
+        self.texts.append(raw)
+        return super().scan(raw)
+
+
+def test_a_post_read_back_unchanged_is_scanned_once_and_an_edited_one_again(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    scanner = CountingScanner(b"k" * 32)
+    service = FindingsService(
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        config=forum_config,
+        scanner=scanner,
+        forum=forum.with_cause("test"),
+    )
+    post = sim.write_post(member, f"Card on file: {CARD}", title="Billing")
+    assert service.on_post(payload(sim, post)).result == "acted"
+    assert scanner.texts == [post.raw]  # the forum's text is the payload's: its findings are reused
+
+    other = sim.write_post(member, f"Please charge {CARD}", title="Billing again")
+    stale = payload(sim, other)
+    edited = sim.edit_post(other.id, f"Card on file: {OTHER_CARD}", actor=sim.user(member))
+    scanner.texts.clear()
+    assert service.on_post(stale).result == "acted"
+    assert scanner.texts == [stale.raw, edited.raw]  # the forum says something else now: scanned again
+    opened = {row.preview for row in findings(runtime) if row.post_id == other.id}
+    assert opened == {"**** **** **** 4444"}
