@@ -56,13 +56,18 @@ class Lines:
     """For one post: the lines (start, end) where each locator matched, and where each word starts; both
     everywhere (the whole post, every ``str.find``) when not known."""
 
-    __slots__ = ("_found", "_starts")
+    __slots__ = ("_found", "_looked_for", "_starts")
 
     def __init__(
-        self, found: Mapping[str, Sequence[Span]] | None = None, starts: Mapping[str, list[int]] | None = None
+        self,
+        found: Mapping[str, Sequence[Span]] | None = None,
+        starts: Mapping[str, list[int]] | None = None,
+        looked_for: frozenset[str] = frozenset(),
     ) -> None:
+        """``starts``: where each word of ``looked_for`` that the post holds starts (the others it lacks)."""
         self._found = found
-        self._starts = starts
+        self._starts = starts or {}
+        self._looked_for = looked_for
 
     def finditer(self, name: str, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """``pattern.finditer(text)``, run only over the lines where locator ``name`` matched."""
@@ -76,8 +81,8 @@ class Lines:
         """Every position where one of ``words`` starts in ``lowered`` (the post lowercased), sorted."""
         found: list[int] = []
         for word in words:
-            if self._starts is not None and word in self._starts:
-                found.extend(self._starts[word])
+            if word in self._looked_for:
+                found.extend(self._starts.get(word, ()))
                 continue
             at = lowered.find(word)  # C speed, no regex pass
             while at >= 0:
@@ -106,6 +111,7 @@ class Prefilter:
 
         self._names = [name for name, expressions in locators.items() for _ in expressions]
         self._words = list(words)
+        self._looked_for = frozenset(words)
         expressions = [
             # ...then the rest of the line, so that each match ends at the line's end: one report per line
             (expression if expression.endswith("$") else f"{expression}[^\\n]*$").encode("ascii")
@@ -126,25 +132,33 @@ class Prefilter:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._hyperscan.Scratch(self._database)
-        ends: list[list[int]] = [[] for _ in range(len(self._names) + len(self._words))]
+        ends: dict[int, list[int]] = {}  # by expression: where its matches end
 
         def found(expression: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            ends[expression].append(end)
+            at = ends.get(expression)
+            if at is None:
+                ends[expression] = [end]
+            else:
+                at.append(end)
 
         self._database.scan(data, match_event_handler=found, scratch=scratch)
         lines: dict[str, set[int]] = {}
-        for name, at in zip(self._names, ends, strict=False):  # the locators' reports, then the words'
-            if at:
-                lines.setdefault(name, set()).update(at)
-        words = zip(self._words, ends[len(self._names) :], strict=True)
-        starts = {word: [end - len(word) for end in at] for word, at in words}
-        if not text.isascii():
+        starts: dict[str, list[int]] = {}
+        locators = len(self._names)  # the locators' expressions come first, then the words'
+        for expression, at in ends.items():
+            if expression < locators:
+                lines.setdefault(self._names[expression], set()).update(at)
+            else:
+                word = self._words[expression - locators]
+                starts[word] = [end - len(word) for end in at]
+        if starts and not text.isascii():
             # "?" and the ASCII stand-ins may make a word where the lowered post has none: keep the true ones.
             lowered = lower(text)
             starts = {word: [i for i in at if lowered.startswith(word, i)] for word, at in starts.items()}
         return Lines(
             {name: [(text.rfind("\n", 0, end) + 1, end) for end in sorted(at)] for name, at in lines.items()},
             starts,
+            self._looked_for,
         )
 
 
