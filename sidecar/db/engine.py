@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from sqlalchemy import Engine, Insert, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _HOLDS_LOCK = "mug_sqlite_write_lock"
@@ -107,11 +110,18 @@ class WriterLockFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._usable = fcntl is not None
 
     def acquire(self) -> None:
-        if fcntl is None:
+        if not self._usable:
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            # A directory the sidecar may not write to: SQLite's busy handler still keeps writers apart.
+            log.warning("cannot open the writer lock file %s (%s): writers poll instead", self.path, exc)
+            self._usable = False
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:

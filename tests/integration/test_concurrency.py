@@ -160,3 +160,20 @@ def test_sqlite_writers_of_several_processes_queue_on_a_lock_file(tmp_path: Path
             assert not locked_elsewhere()  # a reader takes no write lock
     finally:
         engine.dispose()
+
+
+def test_without_a_usable_lock_file_writers_still_write(tmp_path: Path) -> None:
+    """A lock file that cannot be opened (here a directory stands in its way) leaves the busy handler alone
+    to keep writers apart: writes go on."""
+    database = tmp_path / "nolock.db"
+    Path(f"{database}-writer").mkdir()
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 1
+    finally:
+        engine.dispose()
