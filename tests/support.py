@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sidecar.jobs.inbox import IncomingDelivery
 from webhooks.signature import sign
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -104,3 +106,24 @@ def post_body(post_id: int, *, user_id: int = 7, version: int = 1, raw: str = "H
         "topic_archetype": "regular",
     }
     return json.dumps({"post": post}, separators=(",", ":")).encode()
+
+
+def user_delivery(
+    user_id: int,
+    event_id: int,
+    received_at: datetime,
+    *,
+    event: str = "user_updated",
+    body: bytes | None = None,
+) -> IncomingDelivery:
+    """A user event about ``user_id`` as the intake hands it to the inbox (by default with ``user_body``)."""
+    return IncomingDelivery(
+        instance=INSTANCE,
+        event_id=event_id,
+        event_type="user",
+        event_name=event,
+        subject=f"user:{user_id}",
+        content_type="application/json",
+        body=body if body is not None else user_body(user_id),
+        received_at=received_at,
+    )

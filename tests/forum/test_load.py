@@ -22,7 +22,7 @@ from sidecar.jobs import inbox
 from sidecar.runtime import Runtime
 from tests.forum.conftest import API_KEY
 from tests.integration.polling import wait_for
-from tests.support import INSTANCE, user_body
+from tests.support import user_body, user_delivery
 
 ROOT = Path(__file__).parents[2]
 CALLS = 500
@@ -43,15 +43,8 @@ def test_three_workers_stay_under_the_forum_limit_and_send_each_message_once(
             user = users[n % USERS]
             inbox.store(
                 conn,
-                inbox.IncomingDelivery(
-                    instance=INSTANCE,
-                    event_id=n,
-                    event_type="user",
-                    event_name="user_updated",
-                    subject=f"user:{user.id}",
-                    content_type="application/json",
-                    body=user_body(user.id, username=user.username, nonce=n),
-                    received_at=runtime.clock.now(),
+                user_delivery(
+                    user.id, n, runtime.clock.now(), body=user_body(user.id, username=user.username, nonce=n)
                 ),
             )
     process_env = {

@@ -17,7 +17,7 @@ from sidecar.jobs import inbox
 from sidecar.jobs.worker import Worker
 from sidecar.runtime import Runtime
 from tests.integration.polling import wait_for
-from tests.support import INSTANCE, user_body
+from tests.support import user_body, user_delivery
 from webhooks.dispatch import HandlerContext, Registry, make_processor
 from webhooks.events import EventName, WebhookEvent
 
@@ -32,19 +32,8 @@ def test_workers_keep_per_subject_order_and_run_each_delivery_once(runtime: Runt
     with runtime.engine.begin() as conn:
         for n in range(PER_SUBJECT):
             for user in range(SUBJECTS):
-                result = inbox.store(
-                    conn,
-                    inbox.IncomingDelivery(
-                        instance=INSTANCE,
-                        event_id=n * SUBJECTS + user,
-                        event_type="user",
-                        event_name="user_updated",
-                        subject=f"user:{user}",
-                        content_type="application/json",
-                        body=user_body(user, name=f"version {n}"),
-                        received_at=clock.now(),
-                    ),
-                )
+                body = user_body(user, name=f"version {n}")
+                result = inbox.store(conn, user_delivery(user, n * SUBJECTS + user, clock.now(), body=body))
                 arrival[user].append(result.delivery_id)
 
     lock = threading.Lock()
@@ -107,16 +96,6 @@ def test_workers_keep_per_subject_order_and_run_each_delivery_once(runtime: Runt
 def test_a_reader_neither_waits_for_an_open_write_nor_sees_it(runtime: Runtime) -> None:
     """``reading`` sessions (the scanner's allowance check, the queue counts) do not queue for the write
     lock: with a write transaction open, a read answers at once, from what is committed."""
-    store = inbox.IncomingDelivery(
-        instance=INSTANCE,
-        event_id=1,
-        event_type="user",
-        event_name="user_updated",
-        subject="user:1",
-        content_type="application/json",
-        body=user_body(1),
-        received_at=SystemClock().now(),
-    )
     counted: list[int] = []
 
     def count() -> None:
@@ -124,7 +103,7 @@ def test_a_reader_neither_waits_for_an_open_write_nor_sees_it(runtime: Runtime) 
             counted.append(session.execute(select(func.count()).select_from(Delivery)).scalar_one())
 
     with runtime.engine.begin() as conn:
-        inbox.store(conn, store)  # written, not committed: the write lock is held
+        inbox.store(conn, user_delivery(1, 1, SystemClock().now()))  # not committed: the write lock is held
         reader = threading.Thread(target=count)
         reader.start()
         reader.join(timeout=10)

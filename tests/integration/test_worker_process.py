@@ -21,7 +21,7 @@ from sidecar.runtime import Runtime
 from tests.forum.conftest import API_KEY
 from tests.integration.polling import wait_for
 from tests.integration.test_serve import processed
-from tests.support import INSTANCE, user_body
+from tests.support import user_delivery
 
 ROOT = Path(__file__).parents[2]
 
@@ -32,16 +32,7 @@ def test_a_worker_process_serves_its_metrics_and_stops_on_sigterm(
     with runtime.engine.begin() as conn:
         stored = inbox.store(
             conn,
-            inbox.IncomingDelivery(
-                instance=INSTANCE,
-                event_id=1,
-                event_type="user",
-                event_name="user_created",
-                subject="user:88",
-                content_type="application/json",
-                body=user_body(88),
-                received_at=runtime.clock.now(),
-            ),
+            user_delivery(88, 1, runtime.clock.now(), event="user_created"),
         )
     with start_background(DiscourseSimulator(api_key=API_KEY)) as forum:
         process = subprocess.Popen(
