@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,20 @@ def insert_or_ignore(dialect_name: str, table: Table) -> Insert:
     if dialect_name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def upsert(dialect_name: str, table: Table, keys: Sequence[str], updates: Sequence[str]) -> Insert:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` setting ``updates`` to the new row's values, on either
+    backend: one statement instead of a read, then an insert or an update."""
+    if dialect_name == "postgresql":
+        on_postgresql = postgresql.insert(table)
+        return on_postgresql.on_conflict_do_update(
+            index_elements=list(keys), set_={name: on_postgresql.excluded[name] for name in updates}
+        )
+    on_sqlite = sqlite.insert(table)
+    return on_sqlite.on_conflict_do_update(
+        index_elements=list(keys), set_={name: on_sqlite.excluded[name] for name in updates}
+    )
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sidecar import audit
 from sidecar.clock import Clock
 from sidecar.config import Config
-from sidecar.db.engine import insert_or_ignore, reading
+from sidecar.db.engine import insert_or_ignore, reading, upsert
 from sidecar.db.models import (
     AuthorNotice,
     Base,
@@ -382,20 +382,13 @@ class FindingsService:
             raise
         now = self._clock.now()
         with self._sessions.begin() as session:
-            session.connection().execute(
-                update(PostScan)
-                .where(PostScan.post_id == post.id, PostScan.version == post.version)
-                .values(pm_sent=True)
-            )
-            session.connection().execute(
-                update(PostFinding).where(PostFinding.id.in_([r.id for r in untold])).values(notified_at=now)
-            )
+            conn = session.connection()
+            conn.execute(_PM_SENT, {"p_id": post.id, "p_version": post.version})
+            conn.execute(_NOTIFIED, {"ids": [r.id for r in untold], "at": now})
             if post.user_id is not None:
-                notice = session.get(AuthorNotice, post.user_id)
-                if notice is None:
-                    session.add(AuthorNotice(forum_user_id=post.user_id, last_pm_at=now))
-                else:
-                    notice.last_pm_at = now
+                conn.execute(
+                    _notice_upsert(conn.dialect.name), {"forum_user_id": post.user_id, "last_pm_at": now}
+                )
         return True
 
     def _flag(self, post: PostVersion, unflagged: Sequence[_Open]) -> bool:
@@ -410,12 +403,9 @@ class FindingsService:
             message=self._settings.flag_message.format(types=", ".join(kinds)),
             take_action=hide,
         )
-        now = self._clock.now()
         with self._sessions.begin() as session:
             session.connection().execute(
-                update(PostFinding)
-                .where(PostFinding.id.in_([r.id for r in unflagged]))
-                .values(flagged_at=now)
+                _FLAGGED, {"ids": [r.id for r in unflagged], "at": self._clock.now()}
             )
         return True
 
@@ -423,11 +413,7 @@ class FindingsService:
         """The version is done: with the delivery's outcome where the worker runs this."""
 
         def mark(session: Session) -> None:
-            session.connection().execute(
-                update(PostScan)
-                .where(PostScan.post_id == post.id, PostScan.version == post.version)
-                .values(status="done")
-            )
+            session.connection().execute(_SCAN_DONE, {"p_id": post.id, "p_version": post.version})
 
         self._with_outcome(mark)
 
@@ -528,6 +514,30 @@ _OPEN_UP_TO = select(PostFinding.id, PostFinding.fingerprint).where(
     PostFinding.status == FindingStatus.OPEN,
     PostFinding.last_version <= bindparam("version"),
 )
+
+
+# The writes around a warning, built once (Core, on the session's connection).
+_THIS_SCAN = (PostScan.post_id == bindparam("p_id"), PostScan.version == bindparam("p_version"))
+_PM_SENT = update(PostScan).where(*_THIS_SCAN).values(pm_sent=True)
+_SCAN_DONE = update(PostScan).where(*_THIS_SCAN).values(status="done")
+_NOTIFIED = (
+    update(PostFinding)
+    .where(PostFinding.id.in_(bindparam("ids", expanding=True)))
+    .values(notified_at=bindparam("at"))
+)
+_FLAGGED = (
+    update(PostFinding)
+    .where(PostFinding.id.in_(bindparam("ids", expanding=True)))
+    .values(flagged_at=bindparam("at"))
+)
+
+
+@functools.cache
+def _notice_upsert(dialect_name: str) -> Insert:
+    """The author's last message, inserted or moved on."""
+    return upsert(
+        dialect_name, Base.metadata.tables[AuthorNotice.__tablename__], ["forum_user_id"], ["last_pm_at"]
+    )
 
 
 @functools.cache

@@ -1,20 +1,22 @@
 """The forum-action log: every call that changed the forum (or would have, in a dry run), with its result.
 
 Each entry is written in its own short transaction right after the call, so it survives whatever happens
-to the work that caused it: the forum changed either way.
+to the work that caused it: the forum changed either way. The entry is one prebuilt Core insert (every forum
+write makes one, the worker's warnings several a post).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
 from sidecar.db.models import ForumAction
 
 MAX_DETAIL = 1000
+_INSERT = insert(ForumAction)
 
 
 class ActionLog:
@@ -33,19 +35,18 @@ class ActionLog:
         detail: str | None,
         cause: str | None,
     ) -> None:
+        entry = {
+            "at": self._clock.now(),
+            "action": action,
+            "endpoint": endpoint,
+            "target": target,
+            "outcome": outcome,
+            "status_code": status_code,
+            "detail": detail[:MAX_DETAIL] if detail else None,
+            "cause": cause,
+        }
         with self._sessions.begin() as session:
-            session.add(
-                ForumAction(
-                    at=self._clock.now(),
-                    action=action,
-                    endpoint=endpoint,
-                    target=target,
-                    outcome=outcome,
-                    status_code=status_code,
-                    detail=detail[:MAX_DETAIL] if detail else None,
-                    cause=cause,
-                )
-            )
+            session.connection().execute(_INSERT, entry)
 
 
 def list_actions(session: Session, *, target: str | None = None, limit: int = 100) -> Sequence[ForumAction]:

@@ -716,9 +716,15 @@ def test_an_edit_storm_gets_one_pm_per_window_and_one_flag(make_stack: StackFact
         notice = session.get(AuthorNotice, stack.ids["ann"])
         assert notice is not None
         notice.last_pm_at -= timedelta(minutes=stack.settings.scanning.pm_window_minutes + 1)
+        dated_back = notice.last_pm_at
     items.append(f"my cell {phone(20)}")
     stack.edit(topic.id, "Contact details for the site survey: " + "; ".join(items))
     stack.settle()
+
+    with stack.runtime.sessions() as session:
+        notice = session.get(AuthorNotice, stack.ids["ann"])
+        assert notice is not None
+        assert notice.last_pm_at > dated_back  # the second message starts a new window
 
     first, second = stack.warnings("ann")
     untold = [f for f in rows if f.notified_at is None]
