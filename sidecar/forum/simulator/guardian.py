@@ -57,8 +57,8 @@ class Guardian:
         now = self.sim.clock.now()
         topic = self.sim.topics[post.topic_id]
         author = self.sim.users.get(post.user_id)
-        taken = {f.post_action_type_id for f in self.sim.flags.values()
-                 if f.post_id == post.id and f.user_id == actor.id and f.deleted_at is None}  # fmt: skip
+        taken = {f.post_action_type_id for f in self.sim.flags_on(post.id)
+                 if f.user_id == actor.id and f.deleted_at is None}  # fmt: skip
         flag = is_flag(type_id)
         if flag and actor.is_silenced(now):
             return False

@@ -90,6 +90,7 @@ import re
 import secrets
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -214,6 +215,11 @@ class DiscourseSimulator:
         self.posts: dict[int, Post] = {}
         self.flags: dict[int, Flag] = {}
         self.reviewables: dict[int, Reviewable] = {}
+        # Lookups Discourse answers from an index, kept here beside the tables (flags and reviewables are
+        # never removed, only marked): without them each flag or post read scanned every flag.
+        self._flags_by_post: defaultdict[int, list[Flag]] = defaultdict(list)
+        self._reviewables_by_post: dict[int, Reviewable] = {}  # the post's latest
+        self._user_by_username: dict[str, int] = {}  # a hint, checked on use: usernames change
         self.api_keys: dict[str, ApiKey] = {}
         self.emails: list[SentEmail] = []
         self.requests: list[ApiRequest] = []
@@ -328,7 +334,13 @@ class DiscourseSimulator:
         with self.lock:
             if username is not None:
                 wanted = username.lower()
-                return next((u for u in self.users.values() if u.username_lower == wanted), None)
+                hinted = self.users.get(self._user_by_username.get(wanted, 0))
+                if hinted is not None and hinted.username_lower == wanted:
+                    return hinted
+                found = next((u for u in self.users.values() if u.username_lower == wanted), None)
+                if found is not None:
+                    self._user_by_username[wanted] = found.id
+                return found
             if email is not None:
                 address = email.strip().lower()
                 return next((u for u in self.users.values() if address in u.emails), None)
@@ -425,7 +437,9 @@ class DiscourseSimulator:
 
     def flags_on(self, post_id: int | None = None) -> list[Flag]:
         with self.lock:
-            return [f for f in self.flags.values() if post_id is None or f.post_id == post_id]
+            if post_id is None:
+                return list(self.flags.values())
+            return list(self._flags_by_post.get(post_id, ()))
 
     def suspended_users(self) -> list[User]:
         with self.lock:
@@ -464,14 +478,13 @@ class DiscourseSimulator:
     def live_flags(self, post_id: int, type_id: int) -> list[Flag]:
         return [
             f
-            for f in self.flags.values()
-            if f.post_id == post_id and f.post_action_type_id == type_id and f.deleted_at is None
+            for f in self._flags_by_post.get(post_id, ())
+            if f.post_action_type_id == type_id and f.deleted_at is None
         ]
 
     def reviewable_for(self, post_id: int) -> Reviewable | None:
         """The post's latest reviewable."""
-        found = [r for r in self.reviewables.values() if r.post_id == post_id]
-        return max(found, key=lambda r: r.id) if found else None
+        return self._reviewables_by_post.get(post_id)
 
     def pending_score_count(self, reviewable: Reviewable) -> int:
         return len(reviewable.flag_ids) if reviewable.status == ReviewableStatus.PENDING else 0
@@ -1218,6 +1231,7 @@ class DiscourseSimulator:
                 related_post_id=None if related is None else related.id,
             )
             self.flags[flag.id] = flag
+            self._flags_by_post[flag.post_id].append(flag)
             if is_notify_flag(type_id) and post.user_id > 0:  # dc: create_reviewable (not for system posts)
                 self._review(post, flag, actor, take_action)
             return flag
@@ -1238,6 +1252,7 @@ class DiscourseSimulator:
                 updated_at=now,
             )
             self.reviewables[reviewable.id] = reviewable
+            self._reviewables_by_post[reviewable.post_id] = reviewable
         reviewable.flag_ids.append(flag.id)
         reviewable.updated_at = now
         if take_action:
@@ -1253,7 +1268,8 @@ class DiscourseSimulator:
         if type_id == PostActionType.NOTIFY_USER and author is not None:
             recipients = [author.username]
         elif type_id == PostActionType.NOTIFY_MODERATORS:
-            recipients = [u.username for u in self.real_users() if u.staff and u.id != actor.id]
+            staff = (u for u in self.users.values() if u.id > 0 and u.staff and u.id != actor.id)
+            recipients = [u.username for u in sorted(staff, key=lambda u: u.id)]
         else:
             return None
         if not recipients:
