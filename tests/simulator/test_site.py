@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -136,3 +138,52 @@ def test_concurrent_requests_share_the_limit_exactly(sim: DiscourseSimulator) ->
 
     assert sorted(statuses) == [200] * 50 + [429] * 30
     assert sim.limiter.max_in_window == 50
+
+
+def test_a_renamed_user_is_found_by_the_new_name_only(sim: DiscourseSimulator) -> None:
+    carol = sim.create_user("carol", "carol@example.org")
+    assert sim.find_user(username="Carol") is carol  # looked up once: remembered
+
+    anonymized = sim.anonymize_user(carol.id)
+
+    assert sim.find_user(username="carol") is None
+    assert sim.find_user(username=anonymized.username) is carol
+
+
+def test_flags_and_reviewables_are_found_by_post(sim: DiscourseSimulator) -> None:
+    bob = sim.create_user("bob", "bob@example.org", trust_level=1)
+    dave = sim.create_user("dave", "dave@example.org", trust_level=1)
+    first = sim.write_post(bob.id, RAW, title="A first public topic by Bob")
+    second = sim.write_post(bob.id, RAW, title="A second public topic by Bob")
+
+    on_first = sim.flag_post(dave.id, first.id, 4)
+    on_second = sim.flag_post(dave.id, second.id, 4)
+
+    assert sim.flags_on(first.id) == [on_first]
+    assert sim.live_flags(second.id, 4) == [on_second]
+    assert sim.live_flags(second.id, 3) == []
+    reviewable = sim.reviewable_for(second.id)
+    assert reviewable is not None
+    assert reviewable.flag_ids == [on_second.id]
+    with pytest.raises(ApiError):  # one notify flag per user and post
+        sim.flag_post(dave.id, first.id, 4)
+
+
+def test_the_served_forum_keeps_connections_open_between_requests(sim: DiscourseSimulator) -> None:
+    headers = {"Api-Key": API_KEY, "Api-Username": "admin"}
+    with start_background(sim) as running:
+        connection = http.client.HTTPConnection(urlsplit(running.url).netloc, timeout=10)
+        sockets, statuses = [], []
+        try:
+            for _ in range(3):
+                connection.request("GET", "/site.json", headers=headers)
+                answer = connection.getresponse()
+                answer.read()
+                statuses.append(answer.status)
+                sockets.append(connection.sock)  # None once the server said "Connection: close"
+        finally:
+            connection.close()
+
+    assert statuses == [200, 200, 200]
+    assert sockets[0] is not None
+    assert sockets == [sockets[0]] * 3  # one connection, used three times
