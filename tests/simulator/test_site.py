@@ -187,3 +187,15 @@ def test_the_served_forum_keeps_connections_open_between_requests(sim: Discourse
     assert statuses == [200, 200, 200]
     assert sockets[0] is not None
     assert sockets == [sockets[0]] * 3  # one connection, used three times
+
+
+def test_stopping_a_server_whose_loop_closed_its_wake_up_pipe_still_stops_it(sim: DiscourseSimulator) -> None:
+    running = start_background(sim)
+    server = running._server._server  # the waitress server under the running simulator
+    server.trigger.close()  # as its loop does when the pipe fails
+
+    running.stop(timeout=10)
+
+    assert not running._thread.is_alive()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{running.url}/site.json", timeout=2)
