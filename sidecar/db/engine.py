@@ -162,24 +162,22 @@ def truncate_wal(engine: Engine) -> bool:
     return not busy
 
 
+def _dialect_insert(dialect_name: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The backend's own ``INSERT``, the one that knows ``ON CONFLICT``."""
+    return postgresql.insert(table) if dialect_name == "postgresql" else sqlite.insert(table)
+
+
 def insert_or_ignore(dialect_name: str, table: Table) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING`` on either backend: a duplicate key is an answer, not an error."""
-    if dialect_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+    return _dialect_insert(dialect_name, table).on_conflict_do_nothing()
 
 
 def upsert(dialect_name: str, table: Table, keys: Sequence[str], updates: Sequence[str]) -> Insert:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` setting ``updates`` to the new row's values, on either
     backend: one statement instead of a read, then an insert or an update."""
-    if dialect_name == "postgresql":
-        on_postgresql = postgresql.insert(table)
-        return on_postgresql.on_conflict_do_update(
-            index_elements=list(keys), set_={name: on_postgresql.excluded[name] for name in updates}
-        )
-    on_sqlite = sqlite.insert(table)
-    return on_sqlite.on_conflict_do_update(
-        index_elements=list(keys), set_={name: on_sqlite.excluded[name] for name in updates}
+    statement = _dialect_insert(dialect_name, table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in updates}
     )
 
 
