@@ -249,6 +249,7 @@ class ForumSettings:
     webhook_url: str
     webhook_secret: str
     senders: int
+    events: tuple[str, ...] | None  # the hook's subscription; None: every event
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,9 @@ class ForumSide:
         )
         # No webhook URL yet, so start_background starts no sending thread of its own: K senders below.
         self.running = start_background(self.sim)
-        self.sim.webhooks.configure(url=settings.webhook_url)
+        self.sim.webhooks.configure(
+            url=settings.webhook_url, events=settings.events, every_event=settings.events is None
+        )
         self.stop = threading.Event()
         self.senders = [
             threading.Thread(target=self._send, name=f"webhooks-{n}", daemon=True)
@@ -948,7 +951,8 @@ def run(
         upgrade(runtime.engine)
         intake = Intake(runtime)
         stops.append(intake.stop)
-        forum = Forum(ForumSettings(api_key, intake.url + WEBHOOK_PATH, secret, args.senders))
+        events = None if args.every_event else tuple(sorted(build_registry().handled_events()))
+        forum = Forum(ForumSettings(api_key, intake.url + WEBHOOK_PATH, secret, args.senders, events))
         stops.append(forum.stop)
         settings = dataclasses.replace(config.forum, url=forum.url)
         work_runtime = dataclasses.replace(runtime, config=dataclasses.replace(config, forum=settings))
@@ -1178,6 +1182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--worker-process",
         action="store_true",
         help="run the worker in a process of its own, as `serve --no-worker` beside `mug-sidecar worker`",
+    )
+    parser.add_argument(
+        "--every-event",
+        action="store_true",
+        help='the forum\'s hook sends every event ("Send me everything"), not only those the README lists',
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target passes")

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from sidecar.clock import FixedClock
 from sidecar.forum.simulator import DiscourseSimulator, start_background
-from sidecar.forum.simulator.webhooks import Delivery
+from sidecar.forum.simulator.webhooks import Delivery, subscription_of
 from tests.integration.polling import wait_for
 from tests.simulator.conftest import WEBHOOK_SECRET
 from webhooks.events import DiscourseUser, Post, Topic, WebhookEvent, parse_event
@@ -173,6 +173,33 @@ def test_editing_title_and_first_post_fires_only_topic_edited(sim: DiscourseSimu
     assert [d.event_name for d in sim.webhooks.pending()] == ["topic_edited"]
     assert "raw" not in sim.webhooks.pending()[0].payload["topic"]
     assert sim.post(post.id).version == 2
+
+
+def test_a_hook_with_individual_events_gets_those_and_the_ping(sim: DiscourseSimulator) -> None:
+    sim.webhooks.configure(events=["post_created", "group_user_added", "reviewable_updated"])
+
+    every_event(sim)
+
+    names = {d.event_name for d in sim.webhooks.pending()}
+    # group_user_added is subscribed to, user_added_to_group is what the header reads (FACTS.md §1).
+    assert names == {"post_created", "user_added_to_group", "ping"}
+
+
+def test_a_subscription_can_go_back_to_every_event(sim: DiscourseSimulator) -> None:
+    sim.webhooks.configure(events=["post_created"])
+    sim.sign_up("erin", "erin@example.org")
+    sim.webhooks.configure(every_event=True)
+    sim.sign_up("fred", "fred@example.org")
+
+    assert [parse(d).user.username for d in sim.webhooks.pending()] == ["fred"]
+
+
+def test_subscriptions_by_the_subscriptions_name() -> None:
+    assert subscription_of("user_added_to_group") == "group_user_added"
+    assert subscription_of("user_removed_from_group") == "group_user_removed"
+    assert subscription_of("reviewable_transitioned_to") == "reviewable_updated"
+    assert subscription_of("topic_closed_status_updated") == "topic_edited"
+    assert subscription_of("post_edited") == "post_edited"
 
 
 def test_deliver_all_hands_deliveries_to_a_sender_and_records_statuses(sim: DiscourseSimulator) -> None:

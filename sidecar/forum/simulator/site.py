@@ -495,16 +495,23 @@ class DiscourseSimulator:
 
     # --- events -----------------------------------------------------------------------------------------
 
+    # Payloads are built only for events the hook subscribes to, as Discourse checks for a hook first.
+
     def _emit_user(self, event: str, user: User) -> None:
-        self.webhooks.emit(event, "user", {"user": webhook_user(self, user)})
+        if self.webhooks.wants(event):
+            self.webhooks.emit(event, "user", {"user": webhook_user(self, user)})
 
     def _emit_post(self, event: str, post: Post) -> None:
-        self.webhooks.emit(event, "post", {"post": webhook_post(self, post)})
+        if self.webhooks.wants(event):
+            self.webhooks.emit(event, "post", {"post": webhook_post(self, post)})
 
     def _emit_topic(self, event: str, topic: Topic) -> None:
-        self.webhooks.emit(event, "topic", {"topic": webhook_topic(self, topic)})
+        if self.webhooks.wants(event):
+            self.webhooks.emit(event, "topic", {"topic": webhook_topic(self, topic)})
 
     def _emit_group_user(self, event: str, group: Group, user: User) -> None:
+        if not self.webhooks.wants(event):
+            return
         document = {
             "group_user": {
                 "group_id": group.id,
@@ -1258,7 +1265,7 @@ class DiscourseSimulator:
         if take_action:
             reviewable.status = ReviewableStatus.APPROVED
             self._hide(post)
-        if created:
+        if created and self.webhooks.wants("reviewable_created"):
             document = {"reviewable": webhook_reviewable(self, reviewable)}
             self.webhooks.emit("reviewable_created", "reviewable", document)
 

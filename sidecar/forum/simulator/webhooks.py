@@ -14,6 +14,12 @@ Two ways out:
   Discourse) and records each attempt; ``flush(timeout)`` waits until the outbox is empty.
 
 Faults (``faults``, see WebhookFaults) are drawn from a seeded ``random.Random`` per emitted event.
+
+The hook is "Send me everything" unless ``configure(events=...)`` names the events it subscribes to
+(Discourse's "Select individual events"); an event outside them is neither serialized nor sent, as Discourse
+checks for a subscribed hook before it builds the payload. Subscriptions go by the subscription's name,
+which for a few events is not the header's (``group_user_added`` sends ``user_added_to_group``, FACTS.md §1).
+The ping goes to every hook.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import logging
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +48,22 @@ DISCOURSE_VERSION = "2025.12.0-latest"
 TIMEOUT_SECONDS = 20.0  # Discourse's open/read/write timeout for a delivery
 
 Send = Callable[[str, dict[str, str], bytes], int]
+
+
+# Header names whose subscription has another name. A topic's status updates go out under topic_edited.
+_SUBSCRIPTION = {
+    "user_added_to_group": "group_user_added",
+    "user_removed_from_group": "group_user_removed",
+    "reviewable_score_updated": "reviewable_updated",
+    "reviewable_transitioned_to": "reviewable_updated",
+}
+
+
+def subscription_of(event_name: str) -> str:
+    """The event a hook must subscribe to for a delivery whose ``X-Discourse-Event`` is ``event_name``."""
+    if event_name.startswith("topic_") and event_name.endswith("_status_updated"):
+        return "topic_edited"
+    return _SUBSCRIPTION.get(event_name, event_name)
 
 
 def encode(document: Mapping[str, Any]) -> bytes:
@@ -106,6 +128,7 @@ class WebhookEmitter:
         self.content_type = content_type
         self.faults = WebhookFaults()
         self.enabled = True
+        self.subscribed: frozenset[str] | None = None  # None: every event ("Send me everything")
         self._rng = random.Random(rng_seed)  # noqa: S311 -- fault draws must be reproducible, not secret
         self._lock = threading.Condition()
         self._next_id = 1
@@ -121,12 +144,31 @@ class WebhookEmitter:
 
     # --- configuration --------------------------------------------------------------------------------
 
-    def configure(self, *, url: str | None = None, secret: str | None = None) -> None:
+    def configure(
+        self,
+        *,
+        url: str | None = None,
+        secret: str | None = None,
+        events: Iterable[str] | None = None,
+        every_event: bool = False,
+    ) -> None:
+        """Set the payload URL, the secret, and the events subscribed to (``every_event``: all of them)."""
         with self._lock:
             if url is not None:
                 self.url = url
             if secret is not None:
                 self.secret = secret
+            if every_event:
+                self.subscribed = None
+            elif events is not None:
+                self.subscribed = frozenset(events)
+
+    def wants(self, event_name: str) -> bool:
+        """Whether the hook is subscribed to ``event_name`` (a header name): if not, nothing is built."""
+        subscribed = self.subscribed
+        if event_name == "ping":
+            return True  # the admin's "Ping" button goes to every hook
+        return self.enabled and (subscribed is None or subscription_of(event_name) in subscribed)
 
     def seed(self, value: int) -> None:
         with self._lock:
@@ -146,7 +188,10 @@ class WebhookEmitter:
     # --- emission -------------------------------------------------------------------------------------
 
     def emit(self, event_name: str, event_type: str, document: Mapping[str, Any]) -> list[Delivery]:
-        """Queue ``document`` (the whole body, e.g. ``{"user": {...}}``); returns what was queued now."""
+        """Queue ``document`` (the whole body, e.g. ``{"user": {...}}``); returns what was queued now.
+        Nothing when the hook is not subscribed to the event."""
+        if not self.wants(event_name):
+            return []
         body = encode(document)
         with self._lock:
             if not self.enabled:
