@@ -15,7 +15,7 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import Engine, Insert, Table, create_engine, event
+from sqlalchemy import ColumnElement, Engine, Insert, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -172,12 +172,19 @@ def insert_or_ignore(dialect_name: str, table: Table) -> Insert:
     return _dialect_insert(dialect_name, table).on_conflict_do_nothing()
 
 
-def upsert(dialect_name: str, table: Table, keys: Sequence[str], updates: Sequence[str]) -> Insert:
+def upsert(
+    dialect_name: str,
+    table: Table,
+    keys: Sequence[str],
+    updates: Sequence[str],
+    where: ColumnElement[bool] | None = None,
+) -> Insert:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` setting ``updates`` to the new row's values, on either
-    backend: one statement instead of a read, then an insert or an update."""
+    backend: one statement instead of a read, then an insert or an update. With ``where``, a row already
+    there is changed only where it holds (with ``RETURNING``, no row back means it did not)."""
     statement = _dialect_insert(dialect_name, table)
     return statement.on_conflict_do_update(
-        index_elements=list(keys), set_={name: statement.excluded[name] for name in updates}
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in updates}, where=where
     )
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, bindparam, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar import audit
@@ -120,9 +120,19 @@ class _Open:
 
 
 @dataclass(frozen=True)
+class _Window:
+    """The author's message window, taken for this message: when, and the message before it (if any)."""
+
+    user_id: int
+    taken_at: datetime
+    previous: datetime | None
+
+
+@dataclass(frozen=True)
 class _Plan:
     untold: list[_Open]  # to name in the author's message (empty: no message)
     unflagged: list[_Open]  # to flag for the moderators (empty: no flag)
+    window: _Window | None = None  # taken for the message; given back if the forum refuses it
 
 
 class FindingsService:
@@ -228,7 +238,7 @@ class FindingsService:
         plan = self._begin(post, found)
         if plan is None:
             return ScanOutcome(post.id, post.version, "duplicate")
-        pm_sent = self._warn_author(post, plan.untold)
+        pm_sent = self._warn_author(post, plan.untold, plan.window)
         flagged = self._flag(post, plan.unflagged)
         self._finish(post)
         return ScanOutcome(post.id, post.version, "acted", len(found), pm_sent, flagged)
@@ -261,17 +271,31 @@ class FindingsService:
             open_rows = [_Open.of(row) for row in self._open_findings(session, post.id)]
             untold = [r for r in open_rows if r.notified_at is None and "pm" in self._actions(r.severity)]
             told = scan.pm_sent or scan.pm_attempted  # a message went, or may have (a timeout): not again
-            if told or not post.username or self._told_recently(session, post, now):
+            window = None
+            if told or not post.username:
                 untold = []
+            elif untold and post.user_id is not None:
+                window = self._take_window(session, post.user_id, now)
+                if window is None:
+                    untold = []  # the author had a message within the window
             scan.pm_attempted = scan.pm_attempted or bool(untold)
             unflagged = [r for r in open_rows if r.flagged_at is None and "flag" in self._actions(r.severity)]
-            return _Plan(untold=untold, unflagged=unflagged)
+            return _Plan(untold=untold, unflagged=unflagged, window=window)
 
-    def _told_recently(self, session: Session, post: PostVersion, now: datetime) -> bool:
-        """The author had a message within ``scanning.pm_window_minutes``."""
-        notice = session.get(AuthorNotice, post.user_id) if post.user_id is not None else None
-        window = timedelta(minutes=self._settings.pm_window_minutes)
-        return notice is not None and now - notice.last_pm_at < window
+    def _take_window(self, session: Session, user_id: int, now: datetime) -> _Window | None:
+        """Take the author's ``scanning.pm_window_minutes`` for a message about to go; None when a message
+        within it holds it. Taken before the message is sent, in the transaction that decides to send it:
+        two posts by one author decided at once (two workers on PostgreSQL) cannot both take it."""
+        conn = session.connection()
+        previous = conn.execute(_LAST_PM, {"user_id": user_id}).scalar_one_or_none()
+        window_start = now - timedelta(minutes=self._settings.pm_window_minutes)
+        if previous is not None and previous > window_start:
+            return None
+        taken = conn.execute(
+            _window_claim(conn.dialect.name),
+            {"forum_user_id": user_id, "last_pm_at": now, "window_start": window_start},
+        ).first()
+        return _Window(user_id, now, previous) if taken is not None else None
 
     def _store(
         self, session: Session, post: PostVersion, found: Sequence[Finding], now: datetime
@@ -355,7 +379,7 @@ class FindingsService:
     def _actions(self, severity: str) -> tuple[str, ...]:
         return tuple(getattr(self._settings.actions, severity, ()))
 
-    def _warn_author(self, post: PostVersion, untold: Sequence[_Open]) -> bool:
+    def _warn_author(self, post: PostVersion, untold: Sequence[_Open], window: _Window | None) -> bool:
         """One private message for the version, about the findings the author has not been told of."""
         if not untold or not post.username:
             return False
@@ -374,21 +398,19 @@ class FindingsService:
                 raise  # no answer (a timeout): it may have been sent, and is not sent again
             # The forum answered with an error: nothing was sent, the delivery's retry sends it.
             with self._sessions.begin() as session:
-                session.connection().execute(
+                conn = session.connection()
+                conn.execute(
                     update(PostScan)
                     .where(PostScan.post_id == post.id, PostScan.version == post.version)
                     .values(pm_attempted=False)
                 )
+                if window is not None:
+                    _give_back(conn, window)
             raise
-        now = self._clock.now()
         with self._sessions.begin() as session:
             conn = session.connection()
             conn.execute(_PM_SENT, {"p_id": post.id, "p_version": post.version})
-            conn.execute(_NOTIFIED, {"ids": [r.id for r in untold], "at": now})
-            if post.user_id is not None:
-                conn.execute(
-                    _notice_upsert(conn.dialect.name), {"forum_user_id": post.user_id, "last_pm_at": now}
-                )
+            conn.execute(_NOTIFIED, {"ids": [r.id for r in untold], "at": self._clock.now()})
         return True
 
     def _flag(self, post: PostVersion, unflagged: Sequence[_Open]) -> bool:
@@ -532,12 +554,29 @@ _FLAGGED = (
 )
 
 
+_LAST_PM = select(AuthorNotice.last_pm_at).where(AuthorNotice.forum_user_id == bindparam("user_id"))
+
+
 @functools.cache
-def _notice_upsert(dialect_name: str) -> Insert:
-    """The author's last message, inserted or moved on."""
+def _window_claim(dialect_name: str) -> Insert:
+    """The author's window taken: the row inserted, or moved on where the last message is at least a window
+    old. A row comes back only when this statement took it: atomic on both backends (SQLite has one writer;
+    PostgreSQL locks the row in conflict and checks the condition on its newest version)."""
+    table = Base.metadata.tables[AuthorNotice.__tablename__]
+    window_start = bindparam("window_start", type_=AuthorNotice.last_pm_at.type)
     return upsert(
-        dialect_name, Base.metadata.tables[AuthorNotice.__tablename__], ["forum_user_id"], ["last_pm_at"]
-    )
+        dialect_name, table, ["forum_user_id"], ["last_pm_at"], where=table.c.last_pm_at <= window_start
+    ).returning(table.c.forum_user_id)
+
+
+def _give_back(conn: Connection, window: _Window) -> None:
+    """The message was refused: the window goes back to the message before it (if nothing took it since)."""
+    table = Base.metadata.tables[AuthorNotice.__tablename__]
+    mine = (table.c.forum_user_id == window.user_id, table.c.last_pm_at == window.taken_at)
+    if window.previous is None:
+        conn.execute(delete(table).where(*mine))
+    else:
+        conn.execute(update(table).where(*mine).values(last_pm_at=window.previous))
 
 
 @functools.cache

@@ -3,10 +3,15 @@ moderators and the queue get for each kind of post, and what replays, edits and 
 
 from __future__ import annotations
 
+import pytest
+
 from sidecar.config import Config
-from sidecar.findings.service import FindingsService
+from sidecar.db.models import AuthorNotice
+from sidecar.findings.service import FindingsService, ScanOutcome
 from sidecar.forum.discourse import DiscourseForum
+from sidecar.forum.port import ForumError
 from sidecar.forum.simulator import DiscourseSimulator
+from sidecar.forum.simulator.records import ApiRequest
 from sidecar.runtime import Runtime
 from sidecar.scanner import Finding, Scanner
 from tests.findings.conftest import (
@@ -159,3 +164,74 @@ def test_a_post_read_back_unchanged_is_scanned_once_and_an_edited_one_again(
     assert scanner.texts == [stale.raw, edited.raw]  # the forum says something else now: scanned again
     opened = {row.preview for row in findings(runtime) if row.post_id == other.id}
     assert opened == {"**** **** **** 4444"}
+
+
+def test_two_posts_by_one_author_decided_at_once_get_one_message(
+    sim: DiscourseSimulator,
+    forum: DiscourseForum,
+    runtime: Runtime,
+    forum_config: Config,
+    member: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second post is decided while the first one's message is on its way to the forum (as a second
+    worker would on PostgreSQL): the author's window is taken already, so the second post is flagged and
+    sends no message of its own."""
+    first = sim.write_post(member, f"Please bill card {CARD} for the renewal.", title="Renewal")
+    second = sim.write_post(member, f"And card {OTHER_CARD} for the other site.", topic_id=first.topic_id)
+    decided_meanwhile: list[ScanOutcome] = []
+    record = sim.record_request
+
+    def record_then_decide_the_second(request: ApiRequest) -> None:
+        record(request)
+        if (request.method, request.path) == ("POST", "/posts.json") and not decided_meanwhile:
+            other = service_for(runtime, forum, forum_config)
+            decided_meanwhile.append(other.on_post(payload(sim, second)))
+
+    monkeypatch.setattr(sim, "record_request", record_then_decide_the_second)
+    outcome = service_for(runtime, forum, forum_config).on_post(payload(sim, first))
+
+    assert (outcome.result, outcome.pm_sent, outcome.flagged) == ("acted", True, True)
+    [meanwhile] = decided_meanwhile
+    assert (meanwhile.result, meanwhile.pm_sent, meanwhile.flagged) == ("acted", False, True)
+    [pm] = pms_to(sim, "ann")
+    assert "**** **** **** 1111" in pm
+    assert len(flags(sim, second.id)) == 1
+    with runtime.sessions() as session:
+        notice = session.get(AuthorNotice, member)
+        assert notice is not None
+        assert notice.last_pm_at == runtime.clock.now()
+
+
+def test_a_refused_message_gives_the_window_back(
+    sim: DiscourseSimulator,
+    forum: DiscourseForum,
+    runtime: Runtime,
+    forum_config: Config,
+    member: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The forum answers the message with an error: nothing was sent, so the author's window is not spent,
+    and the retry sends the message."""
+    post = sim.write_post(member, f"Please bill card {CARD} for the renewal.", title="Renewal")
+    record = sim.record_request
+
+    def record_then_fail_the_next(request: ApiRequest) -> None:
+        record(request)
+        if request.method == "GET" and request.path.startswith("/posts/"):
+            sim.faults.fail_next = 1  # the message, right after the read
+
+    monkeypatch.setattr(sim, "record_request", record_then_fail_the_next)
+    service = service_for(runtime, forum, forum_config)
+    with pytest.raises(ForumError) as refused:
+        service.on_post(payload(sim, post))
+    assert refused.value.status is not None
+    assert refused.value.status >= 500
+    assert pms_to(sim, "ann") == []
+    with runtime.sessions() as session:
+        assert session.get(AuthorNotice, member) is None
+
+    monkeypatch.setattr(sim, "record_request", record)
+    outcome = service.on_post(payload(sim, post))
+    assert (outcome.result, outcome.pm_sent, outcome.flagged) == ("acted", True, True)
+    assert len(pms_to(sim, "ann")) == 1
