@@ -3,6 +3,8 @@ moderators and the queue get for each kind of post, and what replays, edits and 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from sidecar.config import Config
@@ -203,6 +205,7 @@ def test_two_posts_by_one_author_decided_at_once_get_one_message(
         assert notice.last_pm_at == runtime.clock.now()
 
 
+@pytest.mark.parametrize("earlier_message_days_ago", [None, 3])
 def test_a_refused_message_gives_the_window_back(
     sim: DiscourseSimulator,
     forum: DiscourseForum,
@@ -210,9 +213,15 @@ def test_a_refused_message_gives_the_window_back(
     forum_config: Config,
     member: int,
     monkeypatch: pytest.MonkeyPatch,
+    earlier_message_days_ago: int | None,
 ) -> None:
-    """The forum answers the message with an error: nothing was sent, so the author's window is not spent,
-    and the retry sends the message."""
+    """The forum answers the message with an error: nothing was sent, so the author's window is not spent
+    (it goes back to the message before, if any), and the retry sends the message."""
+    earlier = None
+    if earlier_message_days_ago is not None:
+        earlier = runtime.clock.now() - timedelta(days=earlier_message_days_ago)
+        with runtime.sessions.begin() as session:
+            session.add(AuthorNotice(forum_user_id=member, last_pm_at=earlier))
     post = sim.write_post(member, f"Please bill card {CARD} for the renewal.", title="Renewal")
     record = sim.record_request
 
@@ -229,7 +238,8 @@ def test_a_refused_message_gives_the_window_back(
     assert refused.value.status >= 500
     assert pms_to(sim, "ann") == []
     with runtime.sessions() as session:
-        assert session.get(AuthorNotice, member) is None
+        notice = session.get(AuthorNotice, member)
+        assert (notice.last_pm_at if notice else None) == earlier
 
     monkeypatch.setattr(sim, "record_request", record)
     outcome = service.on_post(payload(sim, post))
