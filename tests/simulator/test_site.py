@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import http.client
+import logging
+import os
+import socket
 import threading
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from waitress import wasyncore
 
 from sidecar.forum.simulator import ApiError, DiscourseSimulator, ValidationFailed, start_background
 from tests.simulator.conftest import API_KEY
@@ -199,3 +203,22 @@ def test_stopping_a_server_whose_loop_closed_its_wake_up_pipe_still_stops_it(sim
     assert not running._thread.is_alive()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{running.url}/site.json", timeout=2)
+
+
+def test_a_server_whose_loop_fails_stops_serving_and_says_so(
+    sim: DiscourseSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    running = start_background(sim)
+    server = running._server
+    broken = socket.socket()
+    wasyncore.dispatcher(broken, map=server._map)
+    os.close(broken.detach())  # a socket closed under the loop: its next select fails (EBADF)
+
+    with caplog.at_level(logging.WARNING, logger="sidecar.forum.simulator.server"):
+        running._thread.join(timeout=10)
+
+    assert not running._thread.is_alive()  # the loop ended without an unhandled error in its thread
+    assert "the simulated forum stopped serving" in caplog.text
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{running.url}/site.json", timeout=2)  # refused, not left waiting
+    running.stop(timeout=10)

@@ -3,6 +3,7 @@ the foreground until SIGTERM/SIGINT (the ``simulator`` command)."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import threading
@@ -14,6 +15,8 @@ from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
 from sidecar.forum.simulator.site import DiscourseSimulator
+
+log = logging.getLogger(__name__)
 
 # Request threads: Discourse answers several API calls at once (the sidecar's worker, a sign-in, the tests).
 THREADS = 4
@@ -33,7 +36,14 @@ class _Server:
         self._stopping = threading.Lock()  # taken once, by the first stop
 
     def run(self) -> None:
-        self._server.run()
+        try:
+            self._server.run()
+        except OSError as exc:
+            # A socket of the loop closed under it (its wake-up pipe lost, or a stop racing the loop): the
+            # loop cannot go on. Its sockets are closed, so clients are refused instead of left waiting.
+            wasyncore.close_all(self._map)
+            if not self._stopping.locked():
+                log.warning("the simulated forum stopped serving: %s", exc)
 
     def stop(self) -> None:
         """Stop serving, from any thread (a signal handler too); ``run`` then returns. Idempotent."""
