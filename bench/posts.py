@@ -4,10 +4,12 @@ Run from the project root with the project's virtualenv::
 
     .venv/bin/python bench/posts.py [--posts N] [--findings-share S] [--senders K] [--rate R]
                                     [--texts corpus|short] [--seed S] [--database-url URL]
-                                    [--profile [--profile-out FILE] | --worker-process] [--json] [--check]
+                                    [--profile [--profile-out FILE] | --worker-process] [--every-event]
+                                    [--json] [--check]
 
 The Discourse simulator runs in a process of its own (the forum is another system): it serves its API on
-127.0.0.1 with its rate limit lifted and sends its webhooks, signed, to the sidecar. The sidecar runs as
+127.0.0.1 with its rate limit lifted and sends its webhooks, signed, to the sidecar, for the events the README
+tells an admin to subscribe to (--every-event: all of them). The sidecar runs as
 ``mug-sidecar serve`` runs it: the web app under waitress and one worker thread (with --worker-process, the
 worker in a process of its own, as ``mug-sidecar worker`` runs beside ``serve --no-worker``), on a fresh
 SQLite database (and, with --database-url, then on a fresh database on that PostgreSQL server). Forum users
