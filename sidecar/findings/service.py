@@ -391,8 +391,14 @@ class FindingsService:
             topic=post.topic_title or "the forum",
             findings=lines,
         )
+
+        def sent(session: Session) -> None:
+            conn = session.connection()
+            conn.execute(_PM_SENT, {"p_id": post.id, "p_version": post.version})
+            conn.execute(_NOTIFIED, {"ids": [r.id for r in untold], "at": self._clock.now()})
+
         try:
-            self._require_forum().send_private_message([post.username], title, body)
+            self._require_forum().send_private_message([post.username], title, body, then=sent)
         except ForumError as exc:
             if exc.status is None:
                 raise  # no answer (a timeout): it may have been sent, and is not sent again
@@ -407,10 +413,6 @@ class FindingsService:
                 if window is not None:
                     _give_back(conn, window)
             raise
-        with self._sessions.begin() as session:
-            conn = session.connection()
-            conn.execute(_PM_SENT, {"p_id": post.id, "p_version": post.version})
-            conn.execute(_NOTIFIED, {"ids": [r.id for r in untold], "at": self._clock.now()})
         return True
 
     def _flag(self, post: PostVersion, unflagged: Sequence[_Open]) -> bool:
@@ -419,16 +421,18 @@ class FindingsService:
             return False
         kinds = sorted({LABELS.get(row.type, row.type.lower()) for row in unflagged})
         hide = any("hide" in self._actions(row.severity) for row in unflagged)
+
+        def flagged(session: Session) -> None:
+            ids = [r.id for r in unflagged]
+            session.connection().execute(_FLAGGED, {"ids": ids, "at": self._clock.now()})
+
         self._require_forum().flag_post(
             post.id,
             flag_type=FlagType.NOTIFY_MODERATORS,
             message=self._settings.flag_message.format(types=", ".join(kinds)),
             take_action=hide,
+            then=flagged,
         )
-        with self._sessions.begin() as session:
-            session.connection().execute(
-                _FLAGGED, {"ids": [r.id for r in unflagged], "at": self._clock.now()}
-            )
         return True
 
     def _finish(self, post: PostVersion) -> None:

@@ -31,6 +31,7 @@ from sidecar.config import ForumConfig
 from sidecar.forum.actions import ActionLog
 from sidecar.forum.port import (
     MAX_SUSPEND_REASON,
+    AfterWrite,
     AlreadyDone,
     FlagType,
     Forbidden,
@@ -427,27 +428,41 @@ class DiscourseForum:
 
     # --- writes
 
-    def _write(self, action: str, endpoint: str, target: str, send: Callable[[], Outcome]) -> Outcome:
+    def _write(
+        self,
+        action: str,
+        endpoint: str,
+        target: str,
+        send: Callable[[], Outcome],
+        then: AfterWrite | None = None,
+    ) -> Outcome:
         if self.dry_run:
-            self._record(action, endpoint, target, Outcome.DRY_RUN, None, None)
+            self._record(action, endpoint, target, Outcome.DRY_RUN, None, None, then)
             log.info("dry run: %s not sent", action, extra={"target": target, "cause": self._cause})
             return Outcome.DRY_RUN
         try:
             outcome = send()
         except AlreadyDone as exc:
             outcome = Outcome.ALREADY_DONE
-            self._record(action, endpoint, target, outcome, exc.status, str(exc))
+            self._record(action, endpoint, target, outcome, exc.status, str(exc), then)
             return outcome
         except RateLimited:
             raise  # nothing reached the forum (or it refused before acting): the job runs again later
         except ForumError as exc:
             self._record(action, endpoint, target, "failed", exc.status, str(exc))
             raise
-        self._record(action, endpoint, target, outcome, None, None)
+        self._record(action, endpoint, target, outcome, None, None, then)
         return outcome
 
     def _record(
-        self, action: str, endpoint: str, target: str, outcome: str, status: int | None, detail: str | None
+        self,
+        action: str,
+        endpoint: str,
+        target: str,
+        outcome: str,
+        status: int | None,
+        detail: str | None,
+        then: AfterWrite | None = None,
     ) -> None:
         self._actions.record(
             action=action,
@@ -457,6 +472,7 @@ class DiscourseForum:
             status_code=status,
             detail=detail,
             cause=self._cause,
+            also=then,
         )
 
     def _done(self, verb: str, path: str, **body: Any) -> Outcome:
@@ -571,7 +587,9 @@ class DiscourseForum:
             "remove_group_members", "DELETE /groups/{id}/members", f"group:{group}:{','.join(wanted)}", send
         )
 
-    def send_private_message(self, recipients: Sequence[str], title: str, raw: str) -> SentMessage:
+    def send_private_message(
+        self, recipients: Sequence[str], title: str, raw: str, *, then: AfterWrite | None = None
+    ) -> SentMessage:
         sent: list[SentMessage] = []
 
         def send() -> Outcome:
@@ -589,7 +607,7 @@ class DiscourseForum:
             return Outcome.DONE
 
         outcome = self._write(
-            "send_private_message", "POST /posts", f"pm:{','.join(sorted(recipients))}", send
+            "send_private_message", "POST /posts", f"pm:{','.join(sorted(recipients))}", send, then
         )
         return sent[0] if sent else SentMessage(topic_id=None, post_id=None, outcome=outcome)
 
@@ -600,6 +618,7 @@ class DiscourseForum:
         flag_type: FlagType = FlagType.NOTIFY_MODERATORS,
         message: str | None = None,
         take_action: bool = False,
+        then: AfterWrite | None = None,
     ) -> Outcome:
         if flag_type == FlagType.NOTIFY_MODERATORS and not message:
             raise ValueError("a notify_moderators flag needs a message")
@@ -619,4 +638,4 @@ class DiscourseForum:
                 raise
             return Outcome.DONE
 
-        return self._write("flag_post", "POST /post_actions", f"post:{post_id}", send)
+        return self._write("flag_post", "POST /post_actions", f"post:{post_id}", send, then)

@@ -11,10 +11,13 @@ raise one of the :class:`ForumError` subclasses.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MAX_SUSPEND_REASON = 300  # Discourse refuses longer reasons (dc: app/services/user_suspender.rb)
 
@@ -165,6 +168,11 @@ class SentMessage:
 
 # --- the port --------------------------------------------------------------------------------------------
 
+AfterWrite = Callable[["Session"], object]
+"""What the caller of a write records about it, run in the transaction that writes the forum-action log's
+entry, once the forum has answered (done, already done, or a dry run; not after an error): the entry and the
+caller's record are one step, and one write transaction instead of two."""
+
 
 class ForumClient(Protocol):
     def with_cause(self, cause: str) -> ForumClient:
@@ -213,7 +221,12 @@ class ForumClient(Protocol):
 
     def group_members(self, group: str) -> list[GroupMember]: ...
 
-    def send_private_message(self, recipients: Sequence[str], title: str, raw: str) -> SentMessage: ...
+    def send_private_message(
+        self, recipients: Sequence[str], title: str, raw: str, *, then: AfterWrite | None = None
+    ) -> SentMessage:
+        """``then``, when given, writes the caller's record of the message in the transaction that logs it
+        (see :data:`AfterWrite`)."""
+        ...
 
     def get_post(self, post_id: int) -> ForumPost: ...
 
@@ -228,6 +241,9 @@ class ForumClient(Protocol):
         flag_type: FlagType = FlagType.NOTIFY_MODERATORS,
         message: str | None = None,
         take_action: bool = False,
-    ) -> Outcome: ...
+        then: AfterWrite | None = None,
+    ) -> Outcome:
+        """``then`` as for :meth:`send_private_message`."""
+        ...
 
     def user_field_definitions(self) -> list[UserFieldDefinition]: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,10 +11,12 @@ import pytest
 import requests
 import responses
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from sidecar import audit
 from sidecar.clock import FixedClock
 from sidecar.config import Config
-from sidecar.db.models import ForumAction
+from sidecar.db.models import AuditEntry, ForumAction
 from sidecar.forum.discourse import DiscourseForum, endpoint_of
 from sidecar.forum.port import (
     FlagType,
@@ -471,3 +474,74 @@ def test_user_detail_is_typed(forum: DiscourseForum, rsps: responses.RequestsMoc
     assert [g.name for g in user.groups] == ["trust_level_0", "members"]
     assert user.user_fields == {"1": "M-1001", "2": None}
     assert user.emails == ("u6@example.org", "alt@example.org")
+
+
+def _audit_marker(at: datetime) -> Callable[[Session], None]:
+    """A caller's record of a write: an audit entry, so the test can see whether (and with what) it went."""
+
+    def then(session: Session) -> None:
+        audit.record(session, at=at, actor="test", action="test.after_write", target="post:70", details={})
+
+    return then
+
+
+def markers(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        return len(session.execute(select(AuditEntry).where(AuditEntry.action == "test.after_write")).all())
+
+
+def test_the_callers_record_goes_with_the_log_entry_after_an_answer(
+    forum: DiscourseForum, rsps: responses.RequestsMock, runtime: Runtime, clock: FixedClock
+) -> None:
+    ok(rsps, "POST", "/posts.json", {"id": 91, "topic_id": 44, "post_number": 1})
+    ok(rsps, "POST", "/post_actions.json", {"id": 70})
+    forum.send_private_message(["alice"], "About your post", "Edit it.", then=_audit_marker(clock.now()))
+    forum.flag_post(70, message="Card number in post", then=_audit_marker(clock.now()))
+    assert markers(runtime) == 2
+    assert [a[:3] for a in actions(runtime)] == [
+        ("send_private_message", "pm:alice", "done"),
+        ("flag_post", "post:70", "done"),
+    ]
+
+
+def test_the_callers_record_is_not_written_when_the_forum_refuses(
+    forum: DiscourseForum, rsps: responses.RequestsMock, runtime: Runtime, clock: FixedClock
+) -> None:
+    rsps.add("POST", FORUM + "/posts.json", status=422, json={"errors": ["Title is too short"]})
+    with pytest.raises(Rejected):
+        forum.send_private_message(["alice"], "x", "Please edit it.", then=_audit_marker(clock.now()))
+    assert markers(runtime) == 0
+    assert [a[2] for a in actions(runtime)] == ["failed"]
+
+
+def test_the_log_entry_survives_a_failing_record_of_the_caller(
+    forum: DiscourseForum, rsps: responses.RequestsMock, runtime: Runtime, clock: FixedClock
+) -> None:
+    """The forum changed: its entry is kept, the caller's half-written record is not, the error goes on."""
+    ok(rsps, "POST", "/post_actions.json", {"id": 70})
+
+    def broken(session: Session) -> None:
+        _audit_marker(clock.now())(session)
+        raise RuntimeError("the caller's record failed")
+
+    with pytest.raises(RuntimeError, match="record failed"):
+        forum.flag_post(70, message="Card number in post", then=broken)
+    assert [a[:3] for a in actions(runtime)] == [("flag_post", "post:70", "done")]
+    assert markers(runtime) == 0
+
+
+def test_a_dry_run_and_an_already_done_write_still_record_the_caller(
+    runtime: Runtime,
+    forum_config: Config,
+    clock: FixedClock,
+    sleeper: ClockSleeper,
+    rsps: responses.RequestsMock,
+) -> None:
+    dry = make_forum(runtime, forum_config, clock, sleeper, dry_run=True)
+    assert dry.flag_post(70, message="Card", then=_audit_marker(clock.now())) == Outcome.DRY_RUN
+    live = make_forum(runtime, forum_config, clock, sleeper)
+    rsps.add("POST", FORUM + "/post_actions.json", status=403, json={"errors": ["not permitted"]})
+    acted = {"id": 70, "topic_id": 3, "actions_summary": [{"id": 7, "acted": True}]}
+    ok(rsps, "GET", "/posts/70.json", acted)
+    assert live.flag_post(70, message="Card", then=_audit_marker(clock.now())) == Outcome.ALREADY_DONE
+    assert markers(runtime) == 2
