@@ -67,6 +67,7 @@ from sidecar.db.models import Delivery, DeliveryStatus, PostFinding, PostScan
 from sidecar.db.schema import upgrade
 from sidecar.forum.factory import build_forum
 from sidecar.forum.simulator import DiscourseSimulator, start_background
+from sidecar.jobs.doorbell import Doorbell
 from sidecar.jobs.worker import Worker
 from sidecar.logs import configure_logging
 from sidecar.runtime import Runtime, build_runtime
@@ -485,8 +486,9 @@ class Intake:
 class WorkerThread:
     """The sidecar's worker in a thread, as ``serve`` embeds it; CPU time measured, maybe profiled."""
 
-    def __init__(self, worker: Worker, profile: bool) -> None:
+    def __init__(self, worker: Worker, profile: bool, doorbell: Doorbell) -> None:
         self._worker = worker
+        self._doorbell = doorbell
         self.stop = threading.Event()
         # The thread's CPU time, not the wall clock: other processes on the host, and the intake threads
         # holding the interpreter lock, would otherwise be charged to whatever the worker was doing.
@@ -508,6 +510,7 @@ class WorkerThread:
 
     def join(self) -> None:
         self.stop.set()
+        self._doorbell.ring()
         self._thread.join(timeout=60)
 
 
@@ -567,9 +570,9 @@ def bench_config(url: str, state_dir: Path, secret: str, api_key: str) -> Config
     )
 
 
-def make_worker(runtime: Runtime) -> Worker:
+def make_worker(runtime: Runtime, doorbell: Doorbell | None = None) -> Worker:
     """``sidecar.cli.make_worker`` without its periodic jobs (registration and termination sweeps), whose
-    forum calls are no part of a post's path."""
+    forum calls are no part of a post's path. ``serve`` gives its worker the intake's doorbell."""
     processor = make_processor(
         build_registry(),
         sessions=runtime.sessions,
@@ -584,6 +587,7 @@ def make_worker(runtime: Runtime) -> Worker:
         clock=runtime.clock,
         metrics=runtime.metrics,
         name="bench-worker",
+        doorbell=doorbell,
     )
 
 
@@ -967,7 +971,7 @@ def run(
         if args.worker_process:
             worker = WorkerProcess(work_runtime.config, worker_log)
         else:
-            worker = WorkerThread(make_worker(work_runtime), args.profile)
+            worker = WorkerThread(make_worker(work_runtime, runtime.arrivals), args.profile, runtime.arrivals)
         stops.append(worker.join)
         started = time.monotonic()
         written: list[tuple[int, datetime]] = forum.call("write", (rows, args.rate), timeout=3600.0)

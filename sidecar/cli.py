@@ -27,6 +27,7 @@ from sidecar.forum.factory import build_forum
 from sidecar.forum.port import ForumClient
 from sidecar.forum.simulator.cli import simulator
 from sidecar.jobs import inbox
+from sidecar.jobs.doorbell import Doorbell
 from sidecar.jobs.periodic import PeriodicJob, Scheduler
 from sidecar.jobs.worker import Worker
 from sidecar.logs import configure_logging
@@ -167,7 +168,8 @@ def periodic_jobs(runtime: Runtime, forum: ForumClient) -> list[PeriodicJob]:
     ]
 
 
-def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
+def make_worker(runtime: Runtime, name: str | None = None, *, doorbell: Doorbell | None = None) -> Worker:
+    """The worker of ``mug-sidecar worker``, or (with the intake's ``doorbell``) the one ``serve`` embeds."""
     forum = build_forum(runtime) if runtime.config.forum.url else None
     processor = make_processor(
         build_registry(), sessions=runtime.sessions, clock=runtime.clock, config=runtime.config, forum=forum
@@ -181,6 +183,7 @@ def make_worker(runtime: Runtime, name: str | None = None) -> Worker:
         metrics=runtime.metrics,
         name=name,
         scheduler=scheduler,
+        doorbell=doorbell,
     )
 
 
@@ -232,7 +235,10 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
     thread = None
     if not no_worker:
         thread = threading.Thread(
-            target=make_worker(work_runtime).run, args=(stop,), name="worker", daemon=True
+            target=make_worker(work_runtime, doorbell=runtime.arrivals).run,
+            args=(stop,),
+            name="worker",
+            daemon=True,
         )
         thread.start()
     forum_url = simulated.url if simulated is not None else config.forum.url
@@ -247,6 +253,7 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
             server.run()
     finally:
         stop.set()
+        runtime.arrivals.ring()  # an idle worker waits on it: let it see ``stop`` now
         if thread is not None:
             thread.join(timeout=config.worker.lease_seconds)
         if simulated is not None:

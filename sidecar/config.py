@@ -102,7 +102,11 @@ class WorkerConfig:
     lease_seconds: float = setting(
         300.0, "How long a claim lasts; a delivery whose worker died runs again after this."
     )
-    poll_seconds: float = setting(1.0, "How long an idle worker waits before looking for work again.")
+    poll_seconds: float = setting(
+        1.0,
+        "How long an idle worker waits before looking for work again (serve's own worker is woken at once"
+        " by each delivery its web app stores).",
+    )
     batch_size: int = setting(
         20,
         "Due deliveries a worker claims at once (then runs one by one): one claim instead of one each."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -15,6 +15,7 @@ from sidecar.clock import Clock, SystemClock
 from sidecar.config import Config
 from sidecar.db.engine import make_engine, make_sessions, reading
 from sidecar.jobs import inbox
+from sidecar.jobs.doorbell import Doorbell
 from sidecar.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class Runtime:
     clock: Clock
     metrics: Metrics
     webhook_secret: bytes
+    # Rung by the intake when it stores a delivery; the worker of this process (serve's) waits on it.
+    arrivals: Doorbell = field(default_factory=Doorbell, compare=False)
 
     def queue_counts(self) -> dict[str, int]:
         with reading(self.sessions) as session:

@@ -66,6 +66,8 @@ def receive() -> tuple[Response, int]:
 
     with runtime.engine.begin() as conn:
         result = inbox.store(conn, incoming)
+    if not result.duplicate:
+        runtime.arrivals.ring()
     outcome = "duplicate" if result.duplicate else "stored"
     runtime.metrics.webhook_requests.labels(outcome).inc()
     context = {"delivery_id": result.delivery_id, "event": incoming.event_name, "event_id": incoming.event_id}

@@ -38,6 +38,7 @@ from sidecar.db.engine import truncate_wal
 from sidecar.db.models import DeliveryStatus
 from sidecar.jobs import inbox
 from sidecar.jobs.backoff import retry_delay
+from sidecar.jobs.doorbell import Doorbell
 from sidecar.jobs.periodic import Scheduler
 from sidecar.metrics import Metrics
 
@@ -100,8 +101,10 @@ class Worker:
         name: str | None = None,
         rng: random.Random | None = None,
         scheduler: Scheduler | None = None,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self._sessions = sessions
+        self._doorbell = doorbell
         self._processor = processor
         self._settings = settings
         self._clock = clock
@@ -330,8 +333,16 @@ class Worker:
             results.extend(batch)
         return results
 
+    def _idle(self, stop: threading.Event) -> None:
+        """Nothing due: wait ``worker.poll_seconds``, or until the intake of this process rings."""
+        if self._doorbell is None:
+            stop.wait(self._settings.poll_seconds)
+        else:
+            self._doorbell.wait(self._settings.poll_seconds)
+
     def run(self, stop: threading.Event) -> None:
-        """Work until ``stop`` is set; the delivery in hand is finished first."""
+        """Work until ``stop`` is set; the delivery in hand is finished first. With a doorbell, whoever sets
+        ``stop`` rings it too (else an idle worker sees ``stop`` within ``worker.poll_seconds``)."""
         log.info("worker started", extra={"worker": self.name})
         try:
             while not stop.is_set():
@@ -343,7 +354,7 @@ class Worker:
                         log.exception("periodic jobs could not be scheduled", extra={"worker": self.name})
                 if not self.run_batch(stop):
                     self._checkpoint()
-                    stop.wait(self._settings.poll_seconds)
+                    self._idle(stop)
         finally:
             try:
                 self.release_held()
