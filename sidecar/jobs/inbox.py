@@ -183,6 +183,19 @@ def claim(
     return claimed[0] if claimed else None
 
 
+_ANYTHING_DUE = select(
+    exists().where(
+        Delivery.status.in_(DeliveryStatus.unfinished()), Delivery.next_attempt_at <= bindparam("now")
+    )
+)
+
+
+def anything_due(session: Session, now: datetime) -> bool:
+    """Whether a claim at ``now`` could find anything (a lapsed claim counts): a read, which on SQLite takes
+    no write lock, asked before the claim, which does. An idle worker asks it at every look for work."""
+    return bool(session.connection().execute(_ANYTHING_DUE, {"now": now}).scalar())
+
+
 def claim_many(
     session: Session, *, now: datetime, lease_seconds: float, worker: str, max_attempts: int, limit: int
 ) -> list[ClaimedDelivery]:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar.clock import Clock
 from sidecar.config import WorkerConfig
-from sidecar.db.engine import truncate_wal
+from sidecar.db.engine import reading, truncate_wal
 from sidecar.db.models import DeliveryStatus
 from sidecar.jobs import inbox
 from sidecar.jobs.backoff import retry_delay
@@ -156,6 +156,9 @@ class Worker:
         if self._held and now >= self._held_until:
             self.release_held()
         if not self._held and claim:
+            with reading(self._sessions) as session:
+                if not inbox.anything_due(session, now):
+                    return None
             with self._sessions.begin() as session:
                 batch = inbox.claim_many(
                     session,
@@ -334,11 +337,14 @@ class Worker:
         return results
 
     def _idle(self, stop: threading.Event) -> None:
-        """Nothing due: wait ``worker.poll_seconds``, or until the intake of this process rings."""
+        """Nothing due: fold the log, and wait ``worker.poll_seconds``. A worker the intake of its process
+        wakes is idle between any two deliveries: it folds the log only once a whole interval went by
+        without one (a checkpoint after each delivery of a slow trickle would cost more than the delivery)."""
         if self._doorbell is None:
+            self._checkpoint()
             stop.wait(self._settings.poll_seconds)
-        else:
-            self._doorbell.wait(self._settings.poll_seconds)
+        elif not self._doorbell.wait(self._settings.poll_seconds):
+            self._checkpoint()
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the delivery in hand is finished first. With a doorbell, whoever sets
@@ -353,7 +359,6 @@ class Worker:
                         # The database hiccupped while claiming a slot: deliveries and the next slot go on.
                         log.exception("periodic jobs could not be scheduled", extra={"worker": self.name})
                 if not self.run_batch(stop):
-                    self._checkpoint()
                     self._idle(stop)
         finally:
             try:

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 from sidecar.app import create_app
+from sidecar.db.engine import is_sqlite
+from sidecar.db.models import Delivery, DeliveryStatus
 from sidecar.jobs.doorbell import Doorbell
 from sidecar.jobs.worker import Worker
 from sidecar.runtime import Runtime
-from tests.support import headers_for, user_body
+from tests.integration.polling import wait_for
+from tests.support import headers_for, post_body, user_body
 from webhooks.dispatch import HandlerContext, Registry, make_processor
 from webhooks.events import EventName, WebhookEvent
+from webhooks.handlers import build_registry
 
 LONG_POLL = 120.0  # far longer than any wait below: only the bell can wake the worker in time
 
@@ -46,6 +54,25 @@ class WatchedBell(Doorbell):
         return super().wait(timeout)
 
 
+def woken_worker(runtime: Runtime, registry: Registry, bell: Doorbell, poll_seconds: float) -> Worker:
+    """The worker as serve embeds it: woken by ``bell``, else looking for work every ``poll_seconds``."""
+    return Worker(
+        runtime.sessions,
+        make_processor(registry, sessions=runtime.sessions, clock=runtime.clock, config=runtime.config),
+        settings=dataclasses.replace(runtime.config.worker, poll_seconds=poll_seconds),
+        clock=runtime.clock,
+        metrics=runtime.metrics,
+        doorbell=bell,
+    )
+
+
+def deliver(client: FlaskClient, event: str, body: bytes) -> int:
+    answer = client.post("/webhooks/discourse", data=body, headers=headers_for(body, event=event))
+    assert answer.status_code == 200
+    delivery_id: int = answer.get_json()["delivery_id"]
+    return delivery_id
+
+
 def test_an_idle_worker_takes_up_a_delivery_as_the_intake_stores_it(runtime: Runtime) -> None:
     bell = WatchedBell()
     runtime = dataclasses.replace(runtime, arrivals=bell)
@@ -57,26 +84,60 @@ def test_an_idle_worker_takes_up_a_delivery_as_the_intake_stores_it(runtime: Run
     def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
         handled.set()
 
-    worker = Worker(
-        runtime.sessions,
-        make_processor(registry, sessions=runtime.sessions, clock=runtime.clock, config=runtime.config),
-        settings=dataclasses.replace(runtime.config.worker, poll_seconds=LONG_POLL),
-        clock=runtime.clock,
-        metrics=runtime.metrics,
-        doorbell=runtime.arrivals,
-    )
+    worker = woken_worker(runtime, registry, bell, LONG_POLL)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
     try:
         assert bell.waiting.wait(timeout=30)  # nothing there yet: the worker is idle, for LONG_POLL
-        body = user_body(41)
-        headers = headers_for(body, event="user_created")
-        answer = client.post("/webhooks/discourse", data=body, headers=headers)
-        assert answer.status_code == 200
+        deliver(client, "user_created", user_body(41))
         assert handled.wait(timeout=30), "the worker slept through the delivery"
     finally:
         stop.set()
         bell.ring()
         thread.join(timeout=30)
     assert not thread.is_alive()  # rung with stop set, the idle worker stopped at once
+
+
+def test_a_woken_worker_folds_the_log_once_a_quiet_interval_went_by(runtime: Runtime) -> None:
+    """Scrubbed post text must leave SQLite's -wal file: a worker woken by each delivery is idle between
+    any two, and folds the log once one of its poll intervals went by without a delivery."""
+    bell = WatchedBell()
+    runtime = dataclasses.replace(runtime, arrivals=bell)
+    client = create_app(runtime=runtime).test_client()
+    worker = Worker(
+        runtime.sessions,
+        make_processor(
+            build_registry(), sessions=runtime.sessions, clock=runtime.clock, config=runtime.config
+        ),
+        settings=dataclasses.replace(runtime.config.worker, poll_seconds=0.2),
+        clock=runtime.clock,
+        metrics=runtime.metrics,
+        doorbell=bell,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        body = post_body(77, raw="A clean post about the conference schedule")
+        answer = client.post(
+            "/webhooks/discourse", data=body, headers=headers_for(body, event="post_created")
+        )
+        assert answer.status_code == 200
+        delivery_id = answer.get_json()["delivery_id"]
+        wait_for(lambda: status_of(runtime, delivery_id) == DeliveryStatus.DONE, what="the post's delivery")
+        database = make_url(str(runtime.engine.url)).database
+        if is_sqlite(runtime.engine) and database:
+            wal = Path(f"{database}-wal")
+            wait_for(lambda: not wal.exists() or wal.stat().st_size == 0, what="the log folded")
+    finally:
+        stop.set()
+        bell.ring()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def status_of(runtime: Runtime, delivery_id: int) -> DeliveryStatus | None:
+    with runtime.sessions() as session:
+        delivery = session.get(Delivery, delivery_id)
+        return None if delivery is None else delivery.status
