@@ -338,8 +338,8 @@ class Worker:
 
     def _idle(self, stop: threading.Event) -> None:
         """Nothing due: fold the log, and wait ``worker.poll_seconds``. A worker the intake of its process
-        wakes is idle between any two deliveries: it folds the log only once a whole interval went by
-        without one (a checkpoint after each delivery of a slow trickle would cost more than the delivery)."""
+        wakes is idle between any two deliveries of a slow trickle: it folds the log once a whole interval
+        went by without one, not at each of those moments."""
         if self._doorbell is None:
             self._checkpoint()
             stop.wait(self._settings.poll_seconds)

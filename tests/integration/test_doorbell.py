@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -73,6 +75,21 @@ def deliver(client: FlaskClient, event: str, body: bytes) -> int:
     return delivery_id
 
 
+@contextmanager
+def running(worker: Worker, bell: Doorbell) -> Iterator[None]:
+    """``worker.run`` in a thread, as serve runs it; stopped as serve stops it (stop set, bell rung)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        bell.ring()
+        thread.join(timeout=30)
+    assert not thread.is_alive()  # rung with stop set, the idle worker stopped at once
+
+
 def test_an_idle_worker_takes_up_a_delivery_as_the_intake_stores_it(runtime: Runtime) -> None:
     bell = WatchedBell()
     runtime = dataclasses.replace(runtime, arrivals=bell)
@@ -84,19 +101,10 @@ def test_an_idle_worker_takes_up_a_delivery_as_the_intake_stores_it(runtime: Run
     def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
         handled.set()
 
-    worker = woken_worker(runtime, registry, bell, LONG_POLL)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with running(woken_worker(runtime, registry, bell, LONG_POLL), bell):
         assert bell.waiting.wait(timeout=30)  # nothing there yet: the worker is idle, for LONG_POLL
         deliver(client, "user_created", user_body(41))
         assert handled.wait(timeout=30), "the worker slept through the delivery"
-    finally:
-        stop.set()
-        bell.ring()
-        thread.join(timeout=30)
-    assert not thread.is_alive()  # rung with stop set, the idle worker stopped at once
 
 
 def test_a_woken_worker_folds_the_log_once_a_quiet_interval_went_by(runtime: Runtime) -> None:
@@ -105,36 +113,13 @@ def test_a_woken_worker_folds_the_log_once_a_quiet_interval_went_by(runtime: Run
     bell = WatchedBell()
     runtime = dataclasses.replace(runtime, arrivals=bell)
     client = create_app(runtime=runtime).test_client()
-    worker = Worker(
-        runtime.sessions,
-        make_processor(
-            build_registry(), sessions=runtime.sessions, clock=runtime.clock, config=runtime.config
-        ),
-        settings=dataclasses.replace(runtime.config.worker, poll_seconds=0.2),
-        clock=runtime.clock,
-        metrics=runtime.metrics,
-        doorbell=bell,
-    )
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        body = post_body(77, raw="A clean post about the conference schedule")
-        answer = client.post(
-            "/webhooks/discourse", data=body, headers=headers_for(body, event="post_created")
-        )
-        assert answer.status_code == 200
-        delivery_id = answer.get_json()["delivery_id"]
+    with running(woken_worker(runtime, build_registry(), bell, 0.2), bell):
+        delivery_id = deliver(client, "post_created", post_body(77, raw="The conference schedule is out"))
         wait_for(lambda: status_of(runtime, delivery_id) == DeliveryStatus.DONE, what="the post's delivery")
         database = make_url(str(runtime.engine.url)).database
         if is_sqlite(runtime.engine) and database:
             wal = Path(f"{database}-wal")
             wait_for(lambda: not wal.exists() or wal.stat().st_size == 0, what="the log folded")
-    finally:
-        stop.set()
-        bell.ring()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
 
 
 def status_of(runtime: Runtime, delivery_id: int) -> DeliveryStatus | None:
