@@ -622,8 +622,12 @@ def addresses(text: str, _lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
 _IPV4 = re.compile(r"\d(?<![\w.-]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w-]|\.\d)")
 _locate("ipv4", r"(?:^|[^\w.\-\n])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", r"[^\w\-.\n]|\.[^\d\n]", r"\.?")
 _IPV6 = re.compile(
-    r"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,7}|[0-9A-Fa-f]{1,4})(?![\w:.-])"
+    r"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,7}|[0-9A-Fa-f]{1,4})(?![\w:-]|\.\w)"
 )
+# In full: eight groups, no "::" (which the pattern above finds); looked for only on the lines the prefilter
+# finds eight such groups on (a MAC address has six, a time three).
+_IPV6_FULL = re.compile(r"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:-]|\.\w)")
+_locate("ipv6full", r"(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}")
 _VERSION_TAIL = re.compile(r"(?:v|r|sp\d*|pr\d*|fp\d*)")
 # Products whose name comes right before their version ("3300 ICP 16.0.3.64", "MiVoice Business 10.4.1.80").
 _PRODUCTS = frozenset(
@@ -718,7 +722,7 @@ def ip_addresses(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
             preview = f"{value >> 24}.{DOT}.{DOT}.{DOT}"
             severity = Severity.LOW if _ipv4_private(value) else None
             yield Candidate(T.IP_ADDRESS, match.start(), match.end(), written, preview, severity)
-    for match in _ipv6_candidates(text):
+    for match in itertools.chain(_ipv6_candidates(text), lines.finditer("ipv6full", _IPV6_FULL, text)):
         try:
             address = ipaddress.IPv6Address(match.group(0))
         except ValueError:

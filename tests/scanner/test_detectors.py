@@ -261,6 +261,17 @@ IPS = [
     pytest.param("proxy 10.20.30.40:5060", [(IP, "10.20.30.40")], id="with-port"),
     pytest.param("public 24.114.9.30", [(IP, "24.114.9.30")], id="public"),
     pytest.param("v6 2607:f8b0:4004:c07::64", [(IP, "2607:f8b0:4004:c07::64")], id="ipv6"),
+    # In full, the address is reported as written and kept in its short form (one fingerprint for both).
+    pytest.param(
+        "v6 2607:f8b0:4004:0c07:0000:0000:0000:0064 on the SBC",
+        [(IP, "2607:f8b0:4004:0c07:0000:0000:0000:0064")],
+        id="ipv6-full",
+    ),
+    pytest.param(
+        "peer 2607:f8b0:4004:c07:1:2:3:64.",
+        [(IP, "2607:f8b0:4004:c07:1:2:3:64")],
+        id="ipv6-full-short-groups",
+    ),
     pytest.param("9.1.0.15", [(IP, "9.1.0.15")], id="version-shaped-without-context"),
     # A post about a Mitel system names it: the product name before an address does not make it a version.
     pytest.param("our MiVB controller is at 24.114.9.30", [(IP, "24.114.9.30")], id="after-product-name"),
@@ -283,8 +294,16 @@ IPS = [
     pytest.param("localhost 127.0.0.1", [], id="loopback"),
     pytest.param("MAC 00:11:22:33:44:55", [], id="mac-colons"),
     pytest.param("MAC 00-08-5D-33-44-55", [], id="mac-dashes"),
+    pytest.param(
+        "the SBC is at 2607:f8b0:4004:c07::64.", [(IP, "2607:f8b0:4004:c07::64")], id="ipv6-sentence-end"
+    ),
+    pytest.param("v6 ::ffff:24.114.9.30 mapped", [(IP, "24.114.9.30")], id="ipv4-mapped"),
     pytest.param("v6 2001:db8::1", [], id="ipv6-documentation"),
     pytest.param("v6 fe80::1", [], id="ipv6-link-local"),
+    pytest.param("v6 2001:0db8:85a3:0000:0000:8a2e:0370:7334", [], id="ipv6-full-documentation"),
+    pytest.param("v6 fe80:0000:0000:0000:0202:b3ff:fe1e:8329", [], id="ipv6-full-link-local"),
+    pytest.param("ids 1:2:3:4:5:6:7:8:9", [], id="nine-groups"),
+    pytest.param("at 12:30:45 and 12:31:02 and 12:31:40", [], id="times"),
     pytest.param("on 10.01.2024", [], id="date-with-dots"),
 ]
 
