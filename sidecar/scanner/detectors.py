@@ -723,6 +723,8 @@ def ip_addresses(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
             severity = Severity.LOW if _ipv4_private(value) else None
             yield Candidate(T.IP_ADDRESS, match.start(), match.end(), written, preview, severity)
     for match in itertools.chain(_ipv6_candidates(text), lines.finditer("ipv6full", _IPV6_FULL, text)):
+        if _two_digit_groups(match.group(0)):
+            continue
         try:
             address = ipaddress.IPv6Address(match.group(0))
         except ValueError:
@@ -760,6 +762,12 @@ def _ipv6_candidates(text: str) -> Iterator[re.Match[str]]:
             yield match
         run = _HEX_RUN.match(text, at)
         at = text.find("::", run.end() if run is not None else at + 2)  # this run's start was tried
+
+
+def _two_digit_groups(written: str) -> bool:
+    """Eight groups of at most two hex digits (``20:00:00:25:b5:00:00:0f``): a Fibre Channel WWN or an EUI-64,
+    written as bytes. An address in full keeps its leading zeros (``2001:0db8:...``) or has longer groups."""
+    return "::" not in written and all(len(group) <= 2 for group in written.split(":"))
 
 
 def _not_a_host(text: str, match: re.Match[str]) -> bool:

@@ -303,6 +303,8 @@ IPS = [
     pytest.param("v6 2001:0db8:85a3:0000:0000:8a2e:0370:7334", [], id="ipv6-full-documentation"),
     pytest.param("v6 fe80:0000:0000:0000:0202:b3ff:fe1e:8329", [], id="ipv6-full-link-local"),
     pytest.param("ids 1:2:3:4:5:6:7:8:9", [], id="nine-groups"),
+    pytest.param("WWN 20:00:00:25:b5:00:00:0f on the HBA", [], id="wwn-eight-bytes"),
+    pytest.param("EUI-64 02:00:5e:10:00:00:00:01", [], id="eui-64"),
     pytest.param("at 12:30:45 and 12:31:02 and 12:31:40", [], id="times"),
     pytest.param("on 10.01.2024", [], id="date-with-dots"),
 ]
