@@ -723,7 +723,7 @@ def ip_addresses(text: str, lines: Lines = EVERYWHERE) -> Iterator[Candidate]:
             severity = Severity.LOW if _ipv4_private(value) else None
             yield Candidate(T.IP_ADDRESS, match.start(), match.end(), written, preview, severity)
     for match in itertools.chain(_ipv6_candidates(text), lines.finditer("ipv6full", _IPV6_FULL, text)):
-        if _two_digit_groups(match.group(0)):
+        if _not_an_address(match.group(0)):
             continue
         try:
             address = ipaddress.IPv6Address(match.group(0))
@@ -764,9 +764,12 @@ def _ipv6_candidates(text: str) -> Iterator[re.Match[str]]:
         at = text.find("::", run.end() if run is not None else at + 2)  # this run's start was tried
 
 
-def _two_digit_groups(written: str) -> bool:
-    """Eight groups of at most two hex digits (``20:00:00:25:b5:00:00:0f``): a Fibre Channel WWN or an EUI-64,
-    written as bytes. An address in full keeps its leading zeros (``2001:0db8:...``) or has longer groups."""
+def _not_an_address(written: str) -> bool:
+    """Shaped like an IPv6 address, but words (``Bad::Face``, ``a::b`` in C++: addresses hold digits), or
+    eight groups of at most two hex digits (``20:00:00:25:b5:00:00:0f``: a Fibre Channel WWN or an EUI-64,
+    written as bytes; an address in full keeps its leading zeros, ``2001:0db8:...``, or has longer groups)."""
+    if not any(ch.isdigit() for ch in written):
+        return True
     return "::" not in written and all(len(group) <= 2 for group in written.split(":"))
 
 

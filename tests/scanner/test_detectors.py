@@ -305,6 +305,7 @@ IPS = [
     pytest.param("ids 1:2:3:4:5:6:7:8:9", [], id="nine-groups"),
     pytest.param("WWN 20:00:00:25:b5:00:00:0f on the HBA", [], id="wwn-eight-bytes"),
     pytest.param("EUI-64 02:00:5e:10:00:00:00:01", [], id="eui-64"),
+    pytest.param("use a::b here, and Bad::Face.", [], id="cxx-names"),
     pytest.param("at 12:30:45 and 12:31:02 and 12:31:40", [], id="times"),
     pytest.param("on 10.01.2024", [], id="date-with-dots"),
 ]
