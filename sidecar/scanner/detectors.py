@@ -750,8 +750,8 @@ _HEX_RUN = re.compile(r"[0-9A-Fa-f:]+")
 
 def _ipv6_candidates(text: str) -> Iterator[re.Match[str]]:
     """IPv6 addresses as they are written, with "::": each "::" found by substring search, the pattern tried
-    from the start of the run of hex digits and colons it sits in (at most 39 characters: an address). In
-    full, without "::", an address is not looked for: MAC addresses and timestamps look alike."""
+    from the start of the run of hex digits and colons it sits in (at most 39 characters: an address).
+    Addresses in full, without "::", are ``_IPV6_FULL``'s."""
     at = text.find("::")
     while at >= 0:
         start, floor = at, max(0, at - 39)
