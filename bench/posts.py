@@ -486,9 +486,8 @@ class Intake:
 class WorkerThread:
     """The sidecar's worker in a thread, as ``serve`` embeds it; CPU time measured, maybe profiled."""
 
-    def __init__(self, worker: Worker, profile: bool, doorbell: Doorbell) -> None:
+    def __init__(self, worker: Worker, profile: bool) -> None:
         self._worker = worker
-        self._doorbell = doorbell
         self.stop = threading.Event()
         # The thread's CPU time, not the wall clock: other processes on the host, and the intake threads
         # holding the interpreter lock, would otherwise be charged to whatever the worker was doing.
@@ -510,7 +509,7 @@ class WorkerThread:
 
     def join(self) -> None:
         self.stop.set()
-        self._doorbell.ring()
+        self._worker.wake()
         self._thread.join(timeout=60)
 
 
@@ -971,7 +970,7 @@ def run(
         if args.worker_process:
             worker = WorkerProcess(work_runtime.config, worker_log)
         else:
-            worker = WorkerThread(make_worker(work_runtime, runtime.arrivals), args.profile, runtime.arrivals)
+            worker = WorkerThread(make_worker(work_runtime, runtime.arrivals), args.profile)
         stops.append(worker.join)
         started = time.monotonic()
         written: list[tuple[int, datetime]] = forum.call("write", (rows, args.rate), timeout=3600.0)

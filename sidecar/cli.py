@@ -232,14 +232,10 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
         embedded.seed_membership(runtime)
     work_runtime = embedded.with_forum(runtime, simulated) if simulated is not None else runtime
     stop = threading.Event()
-    thread = None
+    thread = worker = None
     if not no_worker:
-        thread = threading.Thread(
-            target=make_worker(work_runtime, doorbell=runtime.arrivals).run,
-            args=(stop,),
-            name="worker",
-            daemon=True,
-        )
+        worker = make_worker(work_runtime, doorbell=runtime.arrivals)
+        thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
         thread.start()
     forum_url = simulated.url if simulated is not None else config.forum.url
     log.info(
@@ -253,7 +249,8 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
             server.run()
     finally:
         stop.set()
-        runtime.arrivals.ring()  # an idle worker waits on it: let it see ``stop`` now
+        if worker is not None:
+            worker.wake()  # an idle worker waits on its doorbell: let it see ``stop`` now
         if thread is not None:
             thread.join(timeout=config.worker.lease_seconds)
         if simulated is not None:

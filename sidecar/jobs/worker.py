@@ -346,9 +346,14 @@ class Worker:
         elif not self._doorbell.wait(self._settings.poll_seconds):
             self._checkpoint()
 
+    def wake(self) -> None:
+        """An idle worker waiting on its doorbell looks again now (``stop`` set: it stops at once)."""
+        if self._doorbell is not None:
+            self._doorbell.ring()
+
     def run(self, stop: threading.Event) -> None:
-        """Work until ``stop`` is set; the delivery in hand is finished first. With a doorbell, whoever sets
-        ``stop`` rings it too (else an idle worker sees ``stop`` within ``worker.poll_seconds``)."""
+        """Work until ``stop`` is set; the delivery in hand is finished first. Whoever sets ``stop`` calls
+        ``wake`` too (else an idle worker with a doorbell sees ``stop`` within ``worker.poll_seconds``)."""
         log.info("worker started", extra={"worker": self.name})
         try:
             while not stop.is_set():

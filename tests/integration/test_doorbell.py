@@ -76,7 +76,7 @@ def deliver(client: FlaskClient, event: str, body: bytes) -> int:
 
 
 @contextmanager
-def running(worker: Worker, bell: Doorbell) -> Iterator[None]:
+def running(worker: Worker) -> Iterator[None]:
     """``worker.run`` in a thread, as serve runs it; stopped as serve stops it (stop set, bell rung)."""
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
@@ -85,7 +85,7 @@ def running(worker: Worker, bell: Doorbell) -> Iterator[None]:
         yield
     finally:
         stop.set()
-        bell.ring()
+        worker.wake()
         thread.join(timeout=30)
     assert not thread.is_alive()  # rung with stop set, the idle worker stopped at once
 
@@ -101,7 +101,7 @@ def test_an_idle_worker_takes_up_a_delivery_as_the_intake_stores_it(runtime: Run
     def handler(event: WebhookEvent, ctx: HandlerContext) -> None:
         handled.set()
 
-    with running(woken_worker(runtime, registry, bell, LONG_POLL), bell):
+    with running(woken_worker(runtime, registry, bell, LONG_POLL)):
         assert bell.waiting.wait(timeout=30)  # nothing there yet: the worker is idle, for LONG_POLL
         deliver(client, "user_created", user_body(41))
         assert handled.wait(timeout=30), "the worker slept through the delivery"
@@ -113,7 +113,7 @@ def test_a_woken_worker_folds_the_log_once_a_quiet_interval_went_by(runtime: Run
     bell = WatchedBell()
     runtime = dataclasses.replace(runtime, arrivals=bell)
     client = create_app(runtime=runtime).test_client()
-    with running(woken_worker(runtime, build_registry(), bell, 0.2), bell):
+    with running(woken_worker(runtime, build_registry(), bell, 0.2)):
         delivery_id = deliver(client, "post_created", post_body(77, raw="The conference schedule is out"))
         wait_for(lambda: status_of(runtime, delivery_id) == DeliveryStatus.DONE, what="the post's delivery")
         database = make_url(str(runtime.engine.url)).database
