@@ -4,14 +4,16 @@ Run from the project root with the project's virtualenv::
 
     .venv/bin/python bench/posts.py [--posts N] [--findings-share S] [--senders K] [--rate R]
                                     [--texts corpus|short] [--seed S] [--database-url URL]
-                                    [--profile [--profile-out FILE] | --worker-process] [--every-event]
+                                    [--worker process|thread|standalone] [--profile [--profile-out FILE]]
+                                    [--every-event]
                                     [--json] [--check]
 
 The Discourse simulator runs in a process of its own (the forum is another system): it serves its API on
 127.0.0.1 with its rate limit lifted and sends its webhooks, signed, to the sidecar, for the events the README
 tells an admin to subscribe to (--every-event: all of them). The sidecar runs as
-``mug-sidecar serve`` runs it: the web app under waitress and one worker thread (with --worker-process, the
-worker in a process of its own, as ``mug-sidecar worker`` runs beside ``serve --no-worker``), on a fresh
+``mug-sidecar serve`` runs it: the web app under waitress and its worker in a child process, woken by the
+intake (``--worker thread``: a thread of the web app's process, as with ``worker.separate_process = false``;
+``--worker standalone``: ``mug-sidecar worker``, which polls, beside ``serve --no-worker``), on a fresh
 SQLite database (and, with --database-url, then on a fresh database on that PostgreSQL server). Forum users
 write N posts, a share of them with something the scanner reports (a card number, a password in a
 configuration, a phone number...); each ``post_created`` goes through intake and worker, and the worker
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import dataclasses
+import functools
 import http.client
 import json
 import logging
@@ -68,6 +71,7 @@ from sidecar.db.schema import upgrade
 from sidecar.forum.factory import build_forum
 from sidecar.forum.simulator import DiscourseSimulator, start_background
 from sidecar.jobs.doorbell import Doorbell
+from sidecar.jobs.process import WorkerProcess, spawn_context
 from sidecar.jobs.worker import Worker
 from sidecar.logs import configure_logging
 from sidecar.runtime import Runtime, build_runtime
@@ -514,21 +518,24 @@ class WorkerThread:
 
 
 def _worker_main(config: Config, log_path: str, stop: Any, done: Any) -> None:
-    """The worker as ``mug-sidecar worker`` runs it, in a process of its own; sends back its CPU seconds."""
-    started = time.process_time()
+    """The worker as ``mug-sidecar worker`` runs it, in a process of its own. It says when it is ready to
+    work (a worker thread is built before the run too), then sends back the CPU seconds of its run."""
     with open(log_path, "w", encoding="utf-8") as log_file:
         configure_logging(config.logging.level, "json", stream=log_file)
         runtime = build_runtime(config)
+        worker = make_worker(runtime)
         stopping = threading.Event()
         threading.Thread(target=lambda: (stop.wait(), stopping.set()), daemon=True).start()
+        done.put("ready")
+        started = time.process_time()
         try:
-            make_worker(runtime).run(stopping)
+            worker.run(stopping)
         finally:
             runtime.engine.dispose()
             done.put(time.process_time() - started)
 
 
-class WorkerProcess:
+class StandaloneWorker:
     """The worker in a process of its own (``serve --no-worker`` beside ``mug-sidecar worker``)."""
 
     profile = None
@@ -542,12 +549,52 @@ class WorkerProcess:
             target=_worker_main, args=(config, str(log_path), self._stop, self._done), daemon=True
         )
         self._process.start()
+        # Posts are written once the worker runs, as they are once `mug-sidecar worker` has started: a run
+        # that began with the worker still importing would count its start-up as time spent on posts.
+        try:
+            ready = self._done.get(timeout=120)
+        except Exception as exc:  # queue.Empty, or the process died before it could say
+            raise BenchError(f"the worker process did not start: {exc!r}") from exc
+        if ready != "ready":
+            raise BenchError(f"the worker process did not start: {ready!r}")
 
     def join(self) -> None:
         self._stop.set()
         with suppress(Exception):  # a worker that died reports nothing: its deliveries show it
             self.cpu_seconds = self._done.get(timeout=60)
         self._process.join(timeout=60)
+
+
+class ServedWorker:
+    """The worker as ``serve`` runs it: ``sidecar.jobs.process.WorkerProcess``, a child woken by the intake's
+    doorbell. Its CPU time is read from the kernel once it has ended (the forum's process, the other child,
+    ends later and reports its own)."""
+
+    profile = None
+
+    def __init__(self, config: Config, doorbell: Doorbell, log_path: Path) -> None:
+        self.cpu_seconds = 0.0
+        self._before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._process: WorkerProcess | None = WorkerProcess(
+            config, doorbell, functools.partial(logged_worker, str(log_path))
+        )
+        # Posts are written once the worker runs, as they are at a forum once `serve` has started.
+        if not self._process.start():
+            raise BenchError("the worker process did not start")
+
+    def join(self) -> None:
+        if self._process is None:
+            return
+        self._process.stop(timeout=60)
+        self._process = None
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu_seconds = (after.ru_utime - self._before.ru_utime) + (after.ru_stime - self._before.ru_stime)
+
+
+def logged_worker(log_path: str, runtime: Runtime, doorbell: Doorbell) -> Worker:
+    """In serve's child process: its log lines to the worker's log file, not the terminal; the worker."""
+    configure_logging(runtime.config.logging.level, "json", stream=open(log_path, "a", encoding="utf-8"))  # noqa: SIM115
+    return make_worker(runtime, doorbell)
 
 
 def bench_config(url: str, state_dir: Path, secret: str, api_key: str) -> Config:
@@ -663,7 +710,7 @@ class DatabaseResult:
     senders: int = 0
     rate_asked: float | None = None
     profiled: bool = False
-    worker_process: bool = False  # the worker ran in a process of its own, not as a thread of the intake's
+    worker: str = "process"  # serve's child process, a thread of the intake's process, or standalone
     load_at_start: float = 0.0  # the host's 1-minute load average: other work competing for the cores
     write_seconds: float = 0.0
     emitted: dict[str, int] = field(default_factory=dict)
@@ -923,7 +970,7 @@ def bench_database(
         senders=args.senders,
         rate_asked=args.rate,
         profiled=args.profile,
-        worker_process=args.worker_process,
+        worker=args.worker,
         load_at_start=round(os.getloadavg()[0], 2),
     )
     with tempfile.TemporaryDirectory(prefix="mug-bench-posts-") as tmp:
@@ -951,6 +998,8 @@ def run(
     worker_log: Path,
 ) -> None:
     runtime = build_runtime(config)
+    if args.worker == "process":  # serve's child hears the intake through a pipe
+        runtime = dataclasses.replace(runtime, arrivals=Doorbell.across_processes(spawn_context()))
     stops: list[Callable[[], None]] = [runtime.engine.dispose]
     try:
         upgrade(runtime.engine)
@@ -966,9 +1015,11 @@ def run(
 
         rows = [(p.author, p.topic, (texts.findings if p.findings else texts.clean)[p.text]) for p in plan]
         usage_before = resource.getrusage(resource.RUSAGE_SELF)
-        worker: WorkerThread | WorkerProcess
-        if args.worker_process:
-            worker = WorkerProcess(work_runtime.config, worker_log)
+        worker: WorkerThread | ServedWorker | StandaloneWorker
+        if args.worker == "process":
+            worker = ServedWorker(work_runtime.config, runtime.arrivals, worker_log)
+        elif args.worker == "standalone":
+            worker = StandaloneWorker(work_runtime.config, worker_log)
         else:
             worker = WorkerThread(make_worker(work_runtime, runtime.arrivals), args.profile)
         stops.append(worker.join)
@@ -980,7 +1031,7 @@ def run(
         usage = resource.getrusage(resource.RUSAGE_SELF)
         report: ForumReport = forum.call("report")
         process_cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
-        in_process = 0.0 if args.worker_process else worker.cpu_seconds  # a worker thread is in process_cpu
+        in_process = worker.cpu_seconds if args.worker == "thread" else 0.0  # a thread is in process_cpu
         result.cpu_seconds = {
             "worker": round(worker.cpu_seconds, 2),
             "intake and the rest": round(process_cpu - in_process, 2),
@@ -1106,7 +1157,7 @@ def render(result: DatabaseResult) -> str:
         per_post = cpu["worker"] / result.posts * 1000 if result.posts else 0.0
         run_seconds = result.rates["end to end"].seconds
         on_cpu = f", on CPU {cpu['worker'] / run_seconds:.0%} of the run" if run_seconds else ""
-        where = "process" if result.worker_process else "thread"
+        where = "thread" if result.worker == "thread" else "process"
         lines.append(
             f"   cpu: worker {where} {cpu['worker']:.1f} s ({per_post:.2f} ms a post{on_cpu});"
             f" intake and the rest {cpu['intake and the rest']:.1f} s;"
@@ -1184,9 +1235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--profile-out", metavar="FILE", help="with --profile, also write the pstats file")
     parser.add_argument(
-        "--worker-process",
-        action="store_true",
-        help="run the worker in a process of its own, as `serve --no-worker` beside `mug-sidecar worker`",
+        "--worker",
+        choices=("process", "thread", "standalone"),
+        default="process",
+        help="where the worker runs: serve's child process (the default), a thread of serve's process"
+        " (worker.separate_process = false), or `mug-sidecar worker` beside `serve --no-worker`",
     )
     parser.add_argument(
         "--every-event",
@@ -1196,8 +1249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target passes")
     args = parser.parse_args(argv)
-    if args.profile and args.worker_process:
-        parser.error("--profile profiles the worker thread: it cannot be combined with --worker-process")
+    if args.profile and args.worker != "thread":
+        parser.error("--profile profiles the worker thread: it needs --worker thread")
 
     print("generating and scanning the texts ...", file=sys.stderr, flush=True)
     scanning = Config(
@@ -1250,6 +1303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "seed": args.seed,
                 "texts": args.texts,
                 "profile": args.profile,
+                "worker": args.worker,
             },
             "targets": {"end_to_end_posts_per_second": TARGET_POSTS_PER_SECOND},
             "texts": texts_summary,

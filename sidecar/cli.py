@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sidecar import embedded
 from sidecar.cli_exit import fail
 from sidecar.config import Config, ConfigError, load_config, render_masked
+from sidecar.db.engine import shared_with_other_processes
 from sidecar.db.models import Delivery, DeliveryStatus, WebhookRejection
 from sidecar.db.schema import schema_status, upgrade
 from sidecar.findings.cli import findings
@@ -29,6 +31,7 @@ from sidecar.forum.simulator.cli import simulator
 from sidecar.jobs import inbox
 from sidecar.jobs.doorbell import Doorbell
 from sidecar.jobs.periodic import PeriodicJob, Scheduler
+from sidecar.jobs.process import WorkerProcess, spawn_context
 from sidecar.jobs.worker import Worker
 from sidecar.logs import configure_logging
 from sidecar.membership.cli import members
@@ -187,6 +190,11 @@ def make_worker(runtime: Runtime, name: str | None = None, *, doorbell: Doorbell
     )
 
 
+def make_serve_worker(runtime: Runtime, doorbell: Doorbell) -> Worker:
+    """The worker ``serve`` starts in its child process (``sidecar.jobs.process``), woken by the intake."""
+    return make_worker(runtime, doorbell=doorbell)
+
+
 @contextmanager
 def stop_on_signals(stop: threading.Event, *, raise_exit: bool) -> Iterator[None]:
     """SIGTERM/SIGINT set ``stop``; with ``raise_exit`` they also unwind the main thread's server loop."""
@@ -208,10 +216,10 @@ def stop_on_signals(stop: threading.Event, *, raise_exit: bool) -> Iterator[None
 @main.command()
 @click.option("--host", help="Listen address (default: server.host).")
 @click.option("--port", type=int, help="Listen port (default: server.port).")
-@click.option("--no-worker", is_flag=True, help="Do not run the embedded worker thread.")
+@click.option("--no-worker", is_flag=True, help="Do not start a worker (run `mug-sidecar worker` beside it).")
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> None:
-    """Run the web app (and one embedded worker thread) until SIGTERM."""
+    """Run the web app and its worker (a process, or a thread: worker.separate_process) until SIGTERM."""
     from waitress.server import TcpWSGIServer, create_server
 
     from sidecar.app import create_app
@@ -221,6 +229,10 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
     secret = (config.forum.webhook_secret or embedded.run_secret()) if config.uses_simulator else None
     if secret is not None:
         runtime = embedded.with_run_secret(runtime, secret)
+    separate = config.worker.separate_process and shared_with_other_processes(runtime.engine)
+    in_child = separate and not no_worker
+    if in_child:
+        runtime = dataclasses.replace(runtime, arrivals=Doorbell.across_processes(spawn_context()))
     app = create_app(runtime=runtime)
     host = host or config.server.host
     server = create_server(app, host=host, port=port or config.server.port, threads=config.server.threads)
@@ -232,14 +244,25 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
         embedded.seed_membership(runtime)
     work_runtime = embedded.with_forum(runtime, simulated) if simulated is not None else runtime
     stop = threading.Event()
-    thread = worker = None
-    if not no_worker:
+    thread = worker = child = None
+    if in_child:
+        child = WorkerProcess(work_runtime.config, runtime.arrivals, make_serve_worker)
+        runtime.metrics.add_source(child.metric_families)
+        if not child.start():
+            log.error("the worker process is not ready yet: deliveries wait for it in the inbox")
+    elif not no_worker:
         worker = make_worker(work_runtime, doorbell=runtime.arrivals)
         thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
         thread.start()
     forum_url = simulated.url if simulated is not None else config.forum.url
     log.info(
-        "serving", extra={"address": sidecar_url, "forum": forum_url, "simulated": simulated is not None}
+        "serving",
+        extra={
+            "address": sidecar_url,
+            "forum": forum_url,
+            "simulated": simulated is not None,
+            "worker": "process" if in_child else "none" if no_worker else "thread",
+        },
     )
     click.echo(f"mug-sidecar listening on {sidecar_url}", err=True)
     if simulated is not None:
@@ -249,6 +272,8 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
             server.run()
     finally:
         stop.set()
+        if child is not None:
+            child.stop(timeout=config.worker.lease_seconds)
         if worker is not None:
             worker.wake()  # an idle worker waits on its doorbell: let it see ``stop`` now
         if thread is not None:

@@ -112,6 +112,12 @@ class WorkerConfig:
         "Due deliveries a worker claims at once (then runs one by one): one claim instead of one each."
         " Those it has not started when it stops are given back.",
     )
+    separate_process: bool = setting(
+        True,
+        "Run serve's worker in a process of its own (true), beside the web app, or as a thread of the web"
+        " app's process (false). Python runs one thread of a process at a time: in its own process the"
+        " worker does not take turns with the intake. A database in memory always gets a thread.",
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -44,6 +45,19 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
 
+        self._elsewhere: list[Callable[[], Iterable[Metric]]] = []
+
+    def add_source(self, families: Callable[[], Iterable[Metric]]) -> None:
+        """Add the families another process counts (serve's worker process) to what ``collect`` gives."""
+        self._elsewhere.append(families)
+
+    def collect(self) -> Iterable[Metric]:
+        """This process's families with those of the sources added: what ``/metrics`` serves."""
+        families: Iterable[Metric] = self.registry.collect()
+        for source in self._elsewhere:
+            families = merge_families(families, source())
+        return families
+
     def watch_queue(self, counts: Callable[[], Mapping[str, int]]) -> None:
         """Export the inbox by status, read from the database at scrape time (right across processes)."""
         self.registry.register(_QueueCollector(counts))
@@ -62,3 +76,28 @@ class _QueueCollector(Collector):
         for status, n in sorted(self._counts().items()):
             family.add_metric([status], n)
         yield family
+
+
+def merge_families(own: Iterable[Metric], others: Iterable[Metric]) -> list[Metric]:
+    """Families from two processes as one: samples with the same name and labels are added (counters and
+    histogram buckets count across processes), except ``_created``, which keeps the earlier time."""
+    merged: dict[str, Metric] = {family.name: family for family in own}
+    for family in others:
+        mine = merged.get(family.name)
+        if mine is None:
+            merged[family.name] = family
+            continue
+        samples: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+        for sample in [*mine.samples, *family.samples]:
+            key = (sample.name, tuple(sorted(sample.labels.items())))
+            earlier = samples.get(key)
+            if earlier is None:
+                samples[key] = sample
+            elif sample.name.endswith("_created"):
+                samples[key] = earlier._replace(value=min(earlier.value, sample.value))
+            else:
+                samples[key] = earlier._replace(value=earlier.value + sample.value)
+        combined = Metric(mine.name, mine.documentation, mine.type, mine.unit)
+        combined.samples = list(samples.values())
+        merged[family.name] = combined
+    return list(merged.values())

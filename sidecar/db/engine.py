@@ -95,6 +95,11 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def shared_with_other_processes(engine: Engine) -> bool:
+    """Whether another process opening this engine's URL sees the same database (not SQLite in memory)."""
+    return engine.dialect.name != "sqlite" or _is_file(engine.url.database)
+
+
 def _is_file(database: str | None) -> bool:
     """A database in a file of its own path (not in memory, not a ``file:`` URI)."""
     return database is not None and database not in ("", ":memory:") and not database.startswith("file:")

@@ -37,4 +37,4 @@ def readyz() -> tuple[Response, int]:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    return Response(generate_latest(_runtime().metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_runtime().metrics), mimetype=CONTENT_TYPE_LATEST)

@@ -243,3 +243,75 @@ def test_first_run_without_a_forum_wires_a_simulator_to_the_sidecar(tmp_path: Pa
     finally:
         if server.process.poll() is None:
             server.process.kill()
+
+
+def logged(server: Served, message: str) -> list[dict[str, object]]:
+    entries = [json.loads(line) for line in list(server.log) if line.startswith("{")]
+    return [entry for entry in entries if entry["msg"] == message]
+
+
+def post_user_created(server: Served, user_id: int) -> int:
+    body = user_body(user_id)
+    response = requests.post(
+        server.url + "/webhooks/discourse",
+        data=body,
+        headers=headers_for(body, event="user_created"),
+        timeout=10,
+    )
+    assert response.status_code == 200
+    delivery_id = response.json()["delivery_id"]
+    assert isinstance(delivery_id, int)
+    return delivery_id
+
+
+def finished(runtime: Runtime, delivery_id: int) -> bool:
+    with runtime.sessions() as session:
+        row = session.get(Delivery, delivery_id)
+        return row is not None and row.status == DeliveryStatus.DONE
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_serve_runs_its_worker_in_a_process_of_its_own_and_starts_it_again(
+    served: Served, runtime: Runtime
+) -> None:
+    first = wait_for(lambda: logged(served, "worker process started"), what="the worker process")[0]["pid"]
+    assert isinstance(first, int)
+    assert first != served.process.pid
+    assert logged(served, "serving")[0]["worker"] == "process"
+    delivery = post_user_created(served, 81)
+    wait_for(lambda: finished(runtime, delivery), what="the worker process")
+    # Its work shows in serve's /metrics, read from the child.
+    wait_for(lambda: processed(served.url, "done") >= 1, what="the child's counters in /metrics")
+
+    os.kill(first, signal.SIGKILL)
+    restarted = wait_for(
+        lambda: [e["pid"] for e in logged(served, "worker process started") if e["pid"] != first],
+        what="a new worker process",
+    )
+    assert logged(served, "worker process ended")
+    delivery = post_user_created(served, 82)
+    wait_for(lambda: finished(runtime, delivery), what="the new worker process")
+
+    assert served.stop() == 0
+    assert not alive(restarted[0])
+
+
+def test_serve_can_keep_its_worker_as_a_thread(env: dict[str, str], runtime: Runtime) -> None:
+    server = serve({**env, "MUG_WORKER_SEPARATE_PROCESS": "false"})
+    try:
+        assert logged(server, "serving")[0]["worker"] == "thread"
+        delivery = post_user_created(server, 83)
+        wait_for(lambda: finished(runtime, delivery), what="the worker thread")
+        wait_for(lambda: processed(server.url, "done") >= 1, what="the processed counter")
+        assert not logged(server, "worker process started")
+        assert server.stop() == 0
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
