@@ -7,6 +7,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -16,6 +17,7 @@ from sidecar.app import create_app
 from sidecar.db.engine import is_sqlite
 from sidecar.db.models import Delivery, DeliveryStatus
 from sidecar.jobs.doorbell import Doorbell
+from sidecar.jobs.process import spawn_context
 from sidecar.jobs.worker import Worker
 from sidecar.runtime import Runtime
 from tests.integration.polling import wait_for
@@ -42,6 +44,56 @@ def test_a_ring_during_the_wait_ends_it() -> None:
     bell.ring()
     waiter.join(timeout=30)
     assert heard == [True]
+
+
+def wait_in_child(bell: Doorbell, waited: Connection) -> None:
+    """In a spawned child: say it is waiting, wait for a ring, say whether it came."""
+    waited.send("waiting")
+    waited.send(bell.wait(LONG_POLL))
+
+
+def test_a_ring_crosses_to_a_child_process() -> None:
+    context = spawn_context()
+    bell = Doorbell.across_processes(context)
+    replies, reply_end = context.Pipe(duplex=False)
+    child = context.Process(target=wait_in_child, args=(bell, reply_end), daemon=True)
+    child.start()
+    try:
+        assert replies.poll(60)
+        assert replies.recv() == "waiting"
+        bell.ring()
+        assert replies.poll(30), "the child did not hear the ring"
+        assert replies.recv() is True
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+
+
+def test_a_pipe_bell_never_blocks_the_intake_and_one_wait_hears_every_ring() -> None:
+    bell = Doorbell.across_processes(spawn_context())
+    for _ in range(200_000):  # far more bytes than a pipe holds: the rings past that are dropped, not waited
+        bell.ring()
+    assert bell.wait(LONG_POLL) is True
+    assert bell.wait(0.01) is False
+
+
+def test_a_killed_child_leaves_the_bell_ringable() -> None:
+    """A child killed while waiting holds nothing the web app's rings need (a multiprocessing.Event would)."""
+    context = spawn_context()
+    bell = Doorbell.across_processes(context)
+    replies, reply_end = context.Pipe(duplex=False)
+    child = context.Process(target=wait_in_child, args=(bell, reply_end), daemon=True)
+    child.start()
+    assert replies.poll(60)
+    assert replies.recv() == "waiting"
+    child.kill()
+    child.join(timeout=30)
+    rang = threading.Thread(target=lambda: [bell.ring() for _ in range(3)], daemon=True)
+    rang.start()
+    rang.join(timeout=10)
+    assert not rang.is_alive()
+    assert bell.wait(0.01) is True  # the rings wait for the next child
 
 
 class WatchedBell(Doorbell):
