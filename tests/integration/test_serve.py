@@ -271,11 +271,12 @@ def finished(runtime: Runtime, delivery_id: int) -> bool:
 
 
 def alive(pid: int) -> bool:
+    """Running: not gone, and not a zombie waiting for a parent (or an init) to reap it."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_serve_runs_its_worker_in_a_process_of_its_own_and_starts_it_again(
@@ -315,3 +316,11 @@ def test_serve_can_keep_its_worker_as_a_thread(env: dict[str, str], runtime: Run
     finally:
         if server.process.poll() is None:
             server.process.kill()
+
+
+def test_a_serve_killed_outright_takes_its_worker_process_with_it(served: Served) -> None:
+    child = wait_for(lambda: logged(served, "worker process started"), what="the worker process")[0]["pid"]
+    assert isinstance(child, int)
+    served.process.kill()  # no SIGTERM handler runs: the child sees its lifeline end
+    served.process.wait(timeout=10)
+    wait_for(lambda: not alive(child), what="the orphaned worker process to stop")
