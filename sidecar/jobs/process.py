@@ -1,12 +1,12 @@
 """``serve``'s worker in a process of its own, started, watched and stopped by ``serve``.
 
 Python runs one thread of a process at a time. With the worker as a thread of the web app's process, the
-intake's threads and the worker take turns on one core however many the host has: at full load the web app
-and the worker each ran at about half their own speed. A child process has an interpreter of its own, so the
-intake and the worker run side by side; on SQLite they still take turns at the write lock (a lock file
-queues the processes, see ``sidecar.db.engine``), as ``serve --no-worker`` beside ``mug-sidecar worker``
-always did. ``worker.separate_process = false`` keeps the worker a thread (as does a database in memory,
-which a second process cannot open).
+intake's threads and the worker take turns on one core however many the host has: at full load the intake
+and the worker together used no more CPU than the run's wall time. A child process has an interpreter of its
+own, so the intake and the worker run side by side; on SQLite they still take turns at the write lock (a
+lock file queues the processes, see ``sidecar.db.engine``), as ``serve --no-worker`` beside ``mug-sidecar
+worker`` always did. ``worker.separate_process = false`` keeps the worker a thread (as does a database in
+memory, which a second process cannot open).
 
 What the child shares with ``serve``:
 
@@ -19,9 +19,11 @@ What the child shares with ``serve``:
 - its log lines, on the same standard error.
 
 A child that dies (killed, out of memory) is started again after 1 s, then 2, 4... up to a minute, and its
-claimed deliveries run again once their lease lapses. ``serve`` stopping sets the child's stop event and
-rings its doorbell; the child finishes the delivery in hand and exits, and is terminated if it has not after
-``worker.lease_seconds``.
+claimed deliveries run again once their lease lapses. The child holds the reading end of a lifeline pipe
+whose only writing end ``serve`` holds: ``serve`` stopping closes it (and rings the doorbell), and so does
+``serve`` dying, however it dies. The child then finishes the delivery in hand and exits; ``serve``
+terminates it if it has not after ``worker.lease_seconds``. (Not ``multiprocessing.Event``s: a child killed
+while waiting on one leaves its semaphores held, and the web app's next ring or stop blocks for good.)
 """
 
 from __future__ import annotations
