@@ -579,7 +579,8 @@ class ServedWorker:
             config, doorbell, functools.partial(logged_worker, str(log_path))
         )
         # Posts are written once the worker runs, as they are at a forum once `serve` has started.
-        if not self._process.start():
+        self._process.start()
+        if not self._process.wait_ready():
             raise BenchError("the worker process did not start")
 
     def join(self) -> None:

@@ -235,7 +235,8 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
         runtime = dataclasses.replace(runtime, arrivals=Doorbell.across_processes(spawn_context()))
     app = create_app(runtime=runtime)
     host = host or config.server.host
-    server = create_server(app, host=host, port=port or config.server.port, threads=config.server.threads)
+    port = config.server.port if port is None else port  # --port 0: any free port
+    server = create_server(app, host=host, port=port, threads=config.server.threads)
     assert isinstance(server, TcpWSGIServer)  # one host and port give one TCP server
     bound_host, bound_port = server.getsockname()
     sidecar_url = f"http://{bound_host}:{bound_port}"
@@ -248,8 +249,7 @@ def serve(ctx: Context, host: str | None, port: int | None, no_worker: bool) -> 
     if in_child:
         child = WorkerProcess(work_runtime.config, runtime.arrivals, make_serve_worker)
         runtime.metrics.add_source(child.metric_families)
-        if not child.start():
-            log.error("the worker process is not ready yet: deliveries wait for it in the inbox")
+        child.start()
     elif not no_worker:
         worker = make_worker(work_runtime, doorbell=runtime.arrivals)
         thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)

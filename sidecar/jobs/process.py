@@ -56,6 +56,7 @@ FIRST_RESTART_SECONDS = 1.0
 LAST_RESTART_SECONDS = 60.0
 STEADY_SECONDS = 60.0  # a child that ran this long before dying starts the back-off afresh
 SCRAPE_SECONDS = 2.0
+GROUP_STOP_SECONDS = 1.0
 # The families the worker counts; the web app's own (intake counters, the inbox read from the database) are
 # never taken from the child, which would count them twice.
 WORKER_FAMILIES = frozenset({"mug_deliveries_processed", "mug_forum_calls", "mug_handler_seconds"})
@@ -84,10 +85,14 @@ class WorkerProcess:
         self._metrics_url: str | None = None
         self._supervisor = threading.Thread(target=self._supervise, name="worker-process", daemon=True)
 
-    def start(self, *, wait: float = READY_SECONDS) -> bool:
-        """Start the child and its watcher; whether the child said it was ready within ``wait`` seconds."""
+    def start(self) -> None:
+        """Start the child and its watcher, and return: deliveries stored meanwhile wait in the inbox, and
+        the doorbell holds their rings until the child first listens."""
         self._supervisor.start()
-        return self._ready.wait(wait)
+
+    def wait_ready(self, timeout: float = READY_SECONDS) -> bool:
+        """Whether a child has said it is ready (its worker built) within ``timeout`` seconds."""
+        return self._ready.wait(timeout)
 
     def stop(self, timeout: float) -> None:
         """Ask the child to stop once the delivery in hand is done; terminate it after ``timeout`` s."""
@@ -131,7 +136,9 @@ class WorkerProcess:
         while not self._stopping.is_set():
             started = time.monotonic()
             exitcode = self._run_one()
-            if self._stopping.is_set():
+            # A stop for the whole process group (systemd's, say) may reach the child before serve: a child
+            # that stopped cleanly is given a moment to be joined by serve's own stop before it is mourned.
+            if self._stopping.is_set() or (exitcode == 0 and self._stopping.wait(GROUP_STOP_SECONDS)):
                 break
             if time.monotonic() - started >= STEADY_SECONDS:
                 delay = FIRST_RESTART_SECONDS

@@ -52,11 +52,15 @@ class Served:
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=30)
-        self._reader.join(timeout=10)
+        self.stop_reading()
         return code
 
+    def stop_reading(self) -> None:
+        """Once the process has ended: the rest of its stderr read."""
+        self._reader.join(timeout=10)
 
-def serve(env: dict[str, str], *args: str) -> Served:
+
+def serve(env: dict[str, str], *args: str, own_group: bool = False) -> Served:
     process = subprocess.Popen(
         [sys.executable, "-m", "sidecar", "serve", "--port", "0", *args],
         cwd=ROOT,
@@ -64,6 +68,7 @@ def serve(env: dict[str, str], *args: str) -> Served:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=own_group,
     )
     assert process.stderr is not None
     log: list[str] = []
@@ -100,6 +105,7 @@ def test_serve_refuses_a_database_without_the_current_schema(tmp_path: Path) -> 
 
 
 def test_serve_stores_processes_and_stops_on_sigterm(served: Served, runtime: Runtime) -> None:
+    assert not served.url.endswith(":8080")  # --port 0 is any free port, not server.port's default
     assert requests.get(served.url + "/healthz", timeout=10).json() == {"status": "ok"}
     assert requests.get(served.url + "/readyz", timeout=10).status_code == 200
     body = user_body(77)
@@ -324,3 +330,21 @@ def test_a_serve_killed_outright_takes_its_worker_process_with_it(served: Served
     served.process.kill()  # no SIGTERM handler runs: the child sees its lifeline end
     served.process.wait(timeout=10)
     wait_for(lambda: not alive(child), what="the orphaned worker process to stop")
+
+
+def test_a_stop_for_the_whole_process_group_stops_both_quietly(env: dict[str, str], runtime: Runtime) -> None:
+    """systemd stops a service by signalling all its processes: the child may hear it before serve."""
+    server = serve(env, own_group=True)
+    try:
+        wait_for(lambda: logged(server, "worker process started"), what="the worker process")
+        delivery = post_user_created(server, 84)
+        wait_for(lambda: finished(runtime, delivery), what="the worker process")
+        os.killpg(server.process.pid, signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+        server.stop_reading()
+        assert "mug-sidecar stopped" in "".join(server.log)
+        assert logged(server, "worker stopped")
+        assert not logged(server, "worker process ended")  # a clean stop is not mourned as a crash
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
