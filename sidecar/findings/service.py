@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Insert, bindparam, delete, select, update
+from sqlalchemy import Connection, Insert, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sidecar import audit
@@ -114,9 +114,25 @@ class _Open:
     notified_at: datetime | None
     flagged_at: datetime | None
 
-    @classmethod
-    def of(cls, row: PostFinding) -> _Open:
-        return cls(row.id, row.type, row.severity, row.preview, row.notified_at, row.flagged_at)
+
+@dataclass(frozen=True)
+class _Opened:
+    """A finding this version opened (new, or back after an edit had resolved it), as the audit names it."""
+
+    id: int
+    type: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A finding of the post already stored, as recording a version needs it."""
+
+    id: int
+    type: str
+    severity: str
+    last_version: int
+    status: str
 
 
 @dataclass(frozen=True)
@@ -250,8 +266,9 @@ class FindingsService:
         now = self._clock.now()
         with self._sessions.begin() as session:
             _insert_scan(session, post.id, post.version, status="acting", findings=len(found), now=now)
-            scan = session.get(PostScan, (post.id, post.version), with_for_update=True)
-            assert scan is not None
+            conn = session.connection()
+            this_scan = {"p_id": post.id, "p_version": post.version}
+            scan = conn.execute(_SCAN_STATE, this_scan).one()
             if scan.status == "done":
                 return None
             opened = self._store(session, post, found, now)
@@ -268,7 +285,7 @@ class FindingsService:
                         "findings": [{"id": f.id, "type": f.type, "severity": f.severity} for f in opened],
                     },
                 )
-            open_rows = [_Open.of(row) for row in self._open_findings(session, post.id)]
+            open_rows = [_Open(*row) for row in conn.execute(_OPEN_OF_POST, {"post_id": post.id})]
             untold = [r for r in open_rows if r.notified_at is None and "pm" in self._actions(r.severity)]
             told = scan.pm_sent or scan.pm_attempted  # a message went, or may have (a timeout): not again
             window = None
@@ -278,7 +295,8 @@ class FindingsService:
                 window = self._take_window(session, post.user_id, now)
                 if window is None:
                     untold = []  # the author had a message within the window
-            scan.pm_attempted = scan.pm_attempted or bool(untold)
+            if untold:
+                conn.execute(_PM_ATTEMPTED, this_scan)
             unflagged = [r for r in open_rows if r.flagged_at is None and "flag" in self._actions(r.severity)]
             return _Plan(untold=untold, unflagged=unflagged, window=window)
 
@@ -299,44 +317,61 @@ class FindingsService:
 
     def _store(
         self, session: Session, post: PostVersion, found: Sequence[Finding], now: datetime
-    ) -> list[PostFinding]:
-        rows = {
-            row.fingerprint: row
-            for row in session.execute(select(PostFinding).where(PostFinding.post_id == post.id)).scalars()
+    ) -> list[_Opened]:
+        """One row per fingerprint: new ones inserted, those seen before moved to this version (and opened
+        again if an edit had resolved them); those this version no longer has resolved. The findings opened
+        by this version come back."""
+        conn = session.connection()
+        known = {
+            row.fingerprint: _Known(row.id, row.type, row.severity, row.last_version, row.status)
+            for row in conn.execute(_FINDINGS_OF_POST, {"post_id": post.id})
         }
-        opened: list[PostFinding] = []
+        opened: list[_Opened] = []
         for finding in found:
-            row = rows.get(finding.fingerprint)
+            row = known.get(finding.fingerprint)
             if row is None:
-                row = PostFinding(
-                    post_id=post.id,
-                    topic_id=post.topic_id,
-                    post_number=post.post_number,
-                    author_id=post.user_id,
-                    author_username=post.username,
-                    type=finding.type,
-                    severity=finding.severity,
-                    span_start=finding.start,
-                    span_end=finding.end,
-                    preview=finding.preview,
-                    fingerprint=finding.fingerprint,
-                    detector_version=finding.detector_version,
-                    first_version=post.version,
-                    last_version=post.version,
-                    status=FindingStatus.OPEN,
-                    first_seen_at=now,
-                    updated_at=now,
+                finding_id = conn.execute(
+                    _NEW_FINDING,
+                    {
+                        "post_id": post.id,
+                        "topic_id": post.topic_id,
+                        "post_number": post.post_number,
+                        "author_id": post.user_id,
+                        "author_username": post.username,
+                        "type": finding.type,
+                        "severity": finding.severity,
+                        "span_start": finding.start,
+                        "span_end": finding.end,
+                        "preview": finding.preview,
+                        "fingerprint": finding.fingerprint,
+                        "detector_version": finding.detector_version,
+                        "first_version": post.version,
+                        "last_version": post.version,
+                        "status": FindingStatus.OPEN,
+                        "first_seen_at": now,
+                        "updated_at": now,
+                    },
+                ).scalar_one()
+                opened.append(_Opened(finding_id, finding.type, finding.severity))
+                # The same value twice in the text is one finding, at its last place (as an edit moves it).
+                known[finding.fingerprint] = _Known(
+                    finding_id, finding.type, finding.severity, post.version, FindingStatus.OPEN
                 )
-                session.add(row)
-                rows[finding.fingerprint] = row
-                opened.append(row)
             elif post.version >= row.last_version:
-                row.span_start, row.span_end, row.last_version = finding.start, finding.end, post.version
-                row.updated_at = now
-                if row.status == FindingStatus.RESOLVED_BY_EDIT:
-                    row.status = FindingStatus.OPEN  # put back by a later edit
-                    opened.append(row)
-        session.flush()
+                reopened = row.status == FindingStatus.RESOLVED_BY_EDIT  # put back by a later edit
+                conn.execute(
+                    _SEEN_AGAIN,
+                    {
+                        "f_id": row.id,
+                        "f_start": finding.start,
+                        "f_end": finding.end,
+                        "f_version": post.version,
+                        "f_status": FindingStatus.OPEN if reopened else row.status,
+                        "at": now,
+                    },
+                )
+                if reopened:
+                    opened.append(_Opened(row.id, row.type, row.severity))
         present = {f.fingerprint for f in found}
         self._resolve_missing(session, post.id, post.version, present, now)
         return opened
@@ -350,12 +385,7 @@ class FindingsService:
         gone = [finding_id for finding_id, fingerprint in rows if fingerprint not in present]
         if not gone:
             return
-        session.execute(
-            update(PostFinding)
-            .where(PostFinding.id.in_(gone))
-            .values(status=FindingStatus.RESOLVED_BY_EDIT, updated_at=now)
-            .execution_options(synchronize_session="fetch")
-        )
+        session.connection().execute(_RESOLVED_BY_EDIT, {"ids": gone, "at": now})
         audit.record(
             session,
             at=now,
@@ -496,15 +526,6 @@ class FindingsService:
             scan = session.get(PostScan, (post_id, version))
             return scan is not None and scan.status == "done"
 
-    def _open_findings(self, session: Session, post_id: int) -> list[PostFinding]:
-        return list(
-            session.execute(
-                select(PostFinding)
-                .where(PostFinding.post_id == post_id, PostFinding.status == FindingStatus.OPEN)
-                .order_by(PostFinding.span_start)
-            ).scalars()
-        )
-
     def _merge(self, post: PostVersion, current: ForumPost) -> PostVersion:
         return PostVersion(
             id=current.id,
@@ -542,9 +563,55 @@ _OPEN_UP_TO = select(PostFinding.id, PostFinding.fingerprint).where(
 )
 
 
+# Recording a version's findings, built once (Core, on the session's connection).
+_SCAN_STATE = (
+    select(PostScan.status, PostScan.pm_sent, PostScan.pm_attempted)
+    .where(PostScan.post_id == bindparam("p_id"), PostScan.version == bindparam("p_version"))
+    .with_for_update()  # PostgreSQL: two workers on one version decide one after the other
+)
+_FINDINGS_OF_POST = select(
+    PostFinding.id,
+    PostFinding.fingerprint,
+    PostFinding.type,
+    PostFinding.severity,
+    PostFinding.last_version,
+    PostFinding.status,
+).where(PostFinding.post_id == bindparam("post_id"))
+_NEW_FINDING = insert(PostFinding).returning(PostFinding.id)
+_SEEN_AGAIN = (
+    update(PostFinding)
+    .where(PostFinding.id == bindparam("f_id"))
+    .values(
+        span_start=bindparam("f_start"),
+        span_end=bindparam("f_end"),
+        last_version=bindparam("f_version"),
+        status=bindparam("f_status"),
+        updated_at=bindparam("at"),
+    )
+)
+_RESOLVED_BY_EDIT = (
+    update(PostFinding)
+    .where(PostFinding.id.in_(bindparam("ids", expanding=True)))
+    .values(status=FindingStatus.RESOLVED_BY_EDIT, updated_at=bindparam("at"))
+)
+# The open findings as the actions need them, in the order of the text.
+_OPEN_OF_POST = (
+    select(
+        PostFinding.id,
+        PostFinding.type,
+        PostFinding.severity,
+        PostFinding.preview,
+        PostFinding.notified_at,
+        PostFinding.flagged_at,
+    )
+    .where(PostFinding.post_id == bindparam("post_id"), PostFinding.status == FindingStatus.OPEN)
+    .order_by(PostFinding.span_start)
+)
+
 # The writes around a warning, built once (Core, on the session's connection).
 _THIS_SCAN = (PostScan.post_id == bindparam("p_id"), PostScan.version == bindparam("p_version"))
 _PM_SENT = update(PostScan).where(*_THIS_SCAN).values(pm_sent=True)
+_PM_ATTEMPTED = update(PostScan).where(*_THIS_SCAN).values(pm_attempted=True)
 _SCAN_DONE = update(PostScan).where(*_THIS_SCAN).values(status="done")
 _NOTIFIED = (
     update(PostFinding)

@@ -245,3 +245,47 @@ def test_a_refused_message_gives_the_window_back(
     outcome = service.on_post(payload(sim, post))
     assert (outcome.result, outcome.pm_sent, outcome.flagged) == ("acted", True, True)
     assert len(pms_to(sim, "ann")) == 1
+
+
+def test_the_same_card_twice_in_a_post_is_one_finding_and_one_message(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    post = sim.write_post(
+        member, f"Card {CARD} declined; I tried {CARD} again and still no luck.", title="Declined"
+    )
+    outcome = service_for(runtime, forum, forum_config).on_post(payload(sim, post))
+    assert outcome.result == "acted"
+    [pm] = pms_to(sim, "ann")
+    assert pm.count("a payment card number") == 1
+    assert len(flags(sim, post.id)) == 1
+    [row] = findings(runtime)
+    # The one row points at the value's last place in the text.
+    text = sim.post(post.id).raw
+    assert (row.span_start, row.span_end) == (text.rindex(CARD), text.rindex(CARD) + len(CARD))
+    [(_, _, details)] = audit_of(runtime, "finding.opened")
+    assert [f["id"] for f in details["findings"]] == [row.id]
+
+
+def test_an_edit_that_puts_a_removed_card_back_opens_its_finding_again(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    post = sim.write_post(member, f"card {CARD} for the renewal", title="Renewal")
+    service = service_for(runtime, forum, forum_config)
+    service.on_post(payload(sim, post))
+    removed = sim.edit_post(post.id, "card removed, sorry!", actor=sim.user(member))
+    service.on_post(payload(sim, removed))
+    [row] = findings(runtime)
+    assert row.status == "resolved_by_edit"
+    back = sim.edit_post(post.id, f"oops, pasted it again: {CARD}", actor=sim.user(member))
+    before = request_count(sim)
+    assert service.on_post(payload(sim, back)).result == "acted"
+    [row] = findings(runtime)
+    assert (row.status, row.first_version, row.last_version) == ("open", 1, back.version)
+    assert row.span_start == back.raw.index(CARD)
+    # Told and flagged for it already: the value coming back is in the queue again, and nothing is sent.
+    assert [(m, p) for m, p, _ in forum_writes(sim, before)] == []
+    assert [a for _, a, _ in audit_of(runtime, "finding.")] == [
+        "finding.opened",
+        "finding.resolved_by_edit",
+        "finding.opened",
+    ]
