@@ -582,6 +582,7 @@ class ServedWorker:
         self._process.start()
         if not self._process.wait_ready():
             raise BenchError("the worker process did not start")
+        self._start_up = process_cpu_seconds(self._process.pid)  # imports, the scanner: not the run's
 
     def join(self) -> None:
         if self._process is None:
@@ -589,7 +590,17 @@ class ServedWorker:
         self._process.stop(timeout=60)
         self._process = None
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.cpu_seconds = (after.ru_utime - self._before.ru_utime) + (after.ru_stime - self._before.ru_stime)
+        whole = (after.ru_utime - self._before.ru_utime) + (after.ru_stime - self._before.ru_stime)
+        self.cpu_seconds = whole - self._start_up
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """A running process's CPU seconds so far, from /proc (0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def logged_worker(log_path: str, runtime: Runtime, doorbell: Doorbell) -> Worker:

@@ -90,6 +90,12 @@ class WorkerProcess:
         the doorbell holds their rings until the child first listens."""
         self._supervisor.start()
 
+    @property
+    def pid(self) -> int | None:
+        """The current child's process id (None before the first starts)."""
+        with self._lock:
+            return self._process.pid if self._process is not None else None
+
     def wait_ready(self, timeout: float = READY_SECONDS) -> bool:
         """Whether a child has said it is ready (its worker built) within ``timeout`` seconds."""
         return self._ready.wait(timeout)
