@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -52,15 +53,21 @@ def wait_in_child(bell: Doorbell, waited: Connection) -> None:
     waited.send(bell.wait(LONG_POLL))
 
 
-def test_a_ring_crosses_to_a_child_process() -> None:
+def waiting_child(bell: Doorbell) -> tuple[SpawnProcess, Connection]:
+    """A spawned child waiting on ``bell``, and the end it answers on (it has said it is waiting)."""
     context = spawn_context()
-    bell = Doorbell.across_processes(context)
     replies, reply_end = context.Pipe(duplex=False)
     child = context.Process(target=wait_in_child, args=(bell, reply_end), daemon=True)
     child.start()
+    assert replies.poll(60)
+    assert replies.recv() == "waiting"
+    return child, replies
+
+
+def test_a_ring_crosses_to_a_child_process() -> None:
+    bell = Doorbell.across_processes(spawn_context())
+    child, replies = waiting_child(bell)
     try:
-        assert replies.poll(60)
-        assert replies.recv() == "waiting"
         bell.ring()
         assert replies.poll(30), "the child did not hear the ring"
         assert replies.recv() is True
@@ -80,13 +87,8 @@ def test_a_pipe_bell_never_blocks_the_intake_and_one_wait_hears_every_ring() -> 
 
 def test_a_killed_child_leaves_the_bell_ringable() -> None:
     """A child killed while waiting holds nothing the web app's rings need (a multiprocessing.Event would)."""
-    context = spawn_context()
-    bell = Doorbell.across_processes(context)
-    replies, reply_end = context.Pipe(duplex=False)
-    child = context.Process(target=wait_in_child, args=(bell, reply_end), daemon=True)
-    child.start()
-    assert replies.poll(60)
-    assert replies.recv() == "waiting"
+    bell = Doorbell.across_processes(spawn_context())
+    child, _ = waiting_child(bell)
     child.kill()
     child.join(timeout=30)
     rang = threading.Thread(target=lambda: [bell.ring() for _ in range(3)], daemon=True)

@@ -108,15 +108,7 @@ def test_serve_stores_processes_and_stops_on_sigterm(served: Served, runtime: Ru
     assert not served.url.endswith(":8080")  # --port 0 is any free port, not server.port's default
     assert requests.get(served.url + "/healthz", timeout=10).json() == {"status": "ok"}
     assert requests.get(served.url + "/readyz", timeout=10).status_code == 200
-    body = user_body(77)
-    response = requests.post(
-        served.url + "/webhooks/discourse",
-        data=body,
-        headers=headers_for(body, event="user_created"),
-        timeout=10,
-    )
-    assert response.status_code == 200
-    delivery_id = response.json()["delivery_id"]
+    delivery_id = post_user_created(served, 77)
 
     def status() -> str:
         with runtime.sessions() as session:
@@ -136,16 +128,10 @@ def test_serve_stores_processes_and_stops_on_sigterm(served: Served, runtime: Ru
 
 def test_serve_without_worker_leaves_deliveries_queued(env: dict[str, str], runtime: Runtime) -> None:
     server = serve(env, "--no-worker")
-    body = user_body(78)
-    response = requests.post(
-        server.url + "/webhooks/discourse",
-        data=body,
-        headers=headers_for(body, event="user_created"),
-        timeout=10,
-    )
+    delivery_id = post_user_created(server, 78)
     assert server.stop() == 0
     with runtime.sessions() as session:
-        row = session.get(Delivery, response.json()["delivery_id"])
+        row = session.get(Delivery, delivery_id)
         assert row is not None
         assert (row.status, row.attempts) == (DeliveryStatus.RECEIVED, 0)
 
