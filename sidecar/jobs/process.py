@@ -84,6 +84,8 @@ class WorkerProcess:
         self._lifeline: Connection | None = None  # our end of the child's: closed, the child stops
         self._metrics_url: str | None = None
         self._supervisor = threading.Thread(target=self._supervise, name="worker-process", daemon=True)
+        self._scraper = requests.Session()
+        self._scraper.trust_env = False  # the child is on loopback: never through an HTTP_PROXY of the host
 
     def start(self) -> None:
         """Start the child and its watcher, and return: deliveries stored meanwhile wait in the inbox, and
@@ -105,7 +107,8 @@ class WorkerProcess:
         self._stopping.set()
         self._cut_lifeline()
         self._doorbell.ring()  # an idle child waits on its doorbell: let it see the stop now
-        self._supervisor.join(timeout=timeout)
+        if self._supervisor.ident is not None:  # started
+            self._supervisor.join(timeout=timeout)
         with self._lock:
             process = self._process
         if process is not None and process.is_alive():
@@ -123,7 +126,7 @@ class WorkerProcess:
         if url is None:
             return []
         try:
-            answer = requests.get(url, timeout=SCRAPE_SECONDS)
+            answer = self._scraper.get(url, timeout=SCRAPE_SECONDS)
             answer.raise_for_status()
         except requests.RequestException as exc:
             log.warning("could not read the worker process's metrics: %s", exc)
