@@ -372,6 +372,8 @@ class FindingsService:
                 )
                 if reopened:
                     opened.append(_Opened(row.id, row.type, row.severity))
+                status = FindingStatus.OPEN if reopened else row.status
+                known[finding.fingerprint] = _Known(row.id, row.type, row.severity, post.version, status)
         present = {f.fingerprint for f in found}
         self._resolve_missing(session, post.id, post.version, present, now)
         return opened

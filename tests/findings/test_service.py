@@ -276,12 +276,12 @@ def test_an_edit_that_puts_a_removed_card_back_opens_its_finding_again(
     service.on_post(payload(sim, removed))
     [row] = findings(runtime)
     assert row.status == "resolved_by_edit"
-    back = sim.edit_post(post.id, f"oops, pasted it again: {CARD}", actor=sim.user(member))
+    back = sim.edit_post(post.id, f"oops, pasted it again: {CARD}, twice: {CARD}", actor=sim.user(member))
     before = request_count(sim)
     assert service.on_post(payload(sim, back)).result == "acted"
     [row] = findings(runtime)
     assert (row.status, row.first_version, row.last_version) == ("open", 1, back.version)
-    assert row.span_start == back.raw.index(CARD)
+    assert row.span_start == back.raw.rindex(CARD)
     # Told and flagged for it already: the value coming back is in the queue again, and nothing is sent.
     assert [(m, p) for m, p, _ in forum_writes(sim, before)] == []
     assert [a for _, a, _ in audit_of(runtime, "finding.")] == [
@@ -289,3 +289,5 @@ def test_an_edit_that_puts_a_removed_card_back_opens_its_finding_again(
         "finding.resolved_by_edit",
         "finding.opened",
     ]
+    *_, (_, _, reopened) = audit_of(runtime, "finding.opened")
+    assert [f["id"] for f in reopened["findings"]] == [row.id]  # once, though the text has it twice
