@@ -566,9 +566,10 @@ _OPEN_UP_TO = select(PostFinding.id, PostFinding.fingerprint).where(
 
 
 # Recording a version's findings, built once (Core, on the session's connection).
+_THIS_SCAN = (PostScan.post_id == bindparam("p_id"), PostScan.version == bindparam("p_version"))
 _SCAN_STATE = (
     select(PostScan.status, PostScan.pm_sent, PostScan.pm_attempted)
-    .where(PostScan.post_id == bindparam("p_id"), PostScan.version == bindparam("p_version"))
+    .where(*_THIS_SCAN)
     .with_for_update()  # PostgreSQL: two workers on one version decide one after the other
 )
 _FINDINGS_OF_POST = select(
@@ -611,7 +612,6 @@ _OPEN_OF_POST = (
 )
 
 # The writes around a warning, built once (Core, on the session's connection).
-_THIS_SCAN = (PostScan.post_id == bindparam("p_id"), PostScan.version == bindparam("p_version"))
 _PM_SENT = update(PostScan).where(*_THIS_SCAN).values(pm_sent=True)
 _PM_ATTEMPTED = update(PostScan).where(*_THIS_SCAN).values(pm_attempted=True)
 _SCAN_DONE = update(PostScan).where(*_THIS_SCAN).values(status="done")
