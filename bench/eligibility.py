@@ -24,14 +24,14 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import scratch_db
 from cli_args import positive_int
-from scratch_db import BenchError
+from report import Check, render_summary
+from scratch_db import BenchError, databases
 
 from sidecar.db.engine import make_engine, make_sessions
 from sidecar.db.schema import upgrade
@@ -122,18 +122,7 @@ def write_files(directory: Path, organization_count: int, member_count: int, see
 # --- databases --------------------------------------------------------------------------------------------
 
 
-def postgres_database(server_url: str) -> AbstractContextManager[str]:
-    return scratch_db.postgres_database(server_url, f"mug_bench_eligibility_{os.getpid()}")
-
-
 # --- measuring --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Check:
-    name: str
-    value: str
-    passed: bool
 
 
 @dataclass
@@ -283,15 +272,6 @@ def render(result: DatabaseResult) -> str:
     return "\n".join(lines)
 
 
-def render_summary(checks: Sequence[tuple[str, Check]]) -> str:
-    lines = ["== summary"]
-    for database, check in checks:
-        lines.append(
-            f"   {database:<10} {check.name:<34} {check.value:<20} {'PASS' if check.passed else 'FAIL'}"
-        )
-    return "\n".join(lines)
-
-
 # --- command line -----------------------------------------------------------------------------------------
 
 
@@ -321,18 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"generating {args.organizations:,} organizations, {args.members:,} members ...", file=sys.stderr
         )
         orgs, people = write_files(directory, args.organizations, args.members, args.seed)
-        runs: list[tuple[str, str | None]] = [("sqlite", f"sqlite:///{directory / 'bench.db'}")]
-        if args.database_url:
-            runs.append(("postgresql", args.database_url))
-        for database, url in runs:
+        scratch = f"mug_bench_eligibility_{os.getpid()}"
+        for database, opened in databases(f"sqlite:///{directory / 'bench.db'}", args.database_url, scratch):
             print(f"benchmarking {database} ...", file=sys.stderr, flush=True)
             try:
-                if database == "sqlite":
-                    assert url is not None
+                with opened as url:
                     results.append(bench_database(database, url, orgs, people, args.members))
-                else:
-                    with postgres_database(args.database_url) as pg_url:
-                        results.append(bench_database(database, pg_url, orgs, people, args.members))
             except BenchError as exc:
                 results.append(DatabaseResult(database, error=str(exc)))
     peak_mb = peak_rss_mb()
@@ -373,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(render(result))
         if traced_mb is not None:
             print(f"== tracemalloc peak: {traced_mb:.0f} MB (timings above ran under tracemalloc)")
-        print(render_summary(checks))
+        print("\n".join(render_summary(checks, widths=(34, 20))))
     if any(r.error for r in results):
         return 2
     return 1 if args.check and not passed else 0

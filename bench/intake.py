@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import secrets
@@ -37,6 +36,8 @@ import psycopg
 import requests
 import scratch_db
 from cli_args import positive_float, positive_int
+from report import Check, percentile
+from report import render_summary as render_summary_rows
 from scratch_db import BenchError
 from sqlalchemy import create_engine, func, select, table
 from sqlalchemy.engine import make_url
@@ -273,18 +274,6 @@ class PhaseResult:
     scheduled_p99_ms: float | None = None
     server_cpu_ms: float | None = None  # CPU the server's processes spent per request sent (Linux only)
     error_examples: list[str] = field(default_factory=list)
-
-
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """Nearest-rank percentile, rounded to 0.01 (no interpolation: p99 of 100 samples is the slowest but one).
-
-    None for no values, so the JSON output never holds NaN.
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return round(ordered[rank - 1], 2)
 
 
 Expect = Callable[[requests.Response], bool]
@@ -633,13 +622,6 @@ class Options:
 
 
 @dataclass
-class Check:
-    name: str
-    value: str
-    passed: bool
-
-
-@dataclass
 class DatabaseResult:
     database: str
     url: str = ""
@@ -813,12 +795,8 @@ def _fmt_opt(value: int | None) -> str:
 
 
 def render_summary(results: Sequence[DatabaseResult]) -> str:
-    lines = ["== summary"]
-    for result in results:
-        for check in result.checks:
-            verdict = "PASS" if check.passed else "FAIL"
-            lines.append(f"   {result.database:<10} {check.name:<36} {check.value:<32} {verdict}")
-    return "\n".join(lines)
+    checks = [(result.database, check) for result in results for check in result.checks]
+    return "\n".join(render_summary_rows(checks, widths=(36, 32)))
 
 
 def to_json(results: Sequence[DatabaseResult], options: Options) -> str:

@@ -34,7 +34,6 @@ import functools
 import http.client
 import json
 import logging
-import math
 import multiprocessing
 import os
 import pstats
@@ -49,7 +48,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -57,9 +56,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import scratch_db
 from cli_args import positive_float, positive_int
-from scratch_db import BenchError
+from report import Check, percentile, render_summary
+from scratch_db import BenchError, databases
 from sqlalchemy import select
 from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
@@ -682,13 +681,6 @@ def settle(runtime: Runtime, forum: Forum, deadline: float) -> None:
 
 
 @dataclass
-class Check:
-    name: str
-    value: str
-    passed: bool
-
-
-@dataclass
 class Rate:
     count: int
     seconds: float
@@ -741,14 +733,6 @@ class DatabaseResult:
     profile: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     error: str | None = None
-
-
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """Nearest-rank percentile, rounded to 0.01; None for no values (the JSON output never holds NaN)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1], 2)
 
 
 def spread(seconds: Sequence[float]) -> Spread:
@@ -1093,10 +1077,6 @@ def run(
         )
 
 
-def postgres_database(server_url: str) -> AbstractContextManager[str]:
-    return scratch_db.postgres_database(server_url, f"mug_bench_posts_{os.getpid()}")
-
-
 # --- reporting ------------------------------------------------------------------------------------------
 
 
@@ -1192,15 +1172,6 @@ def render(result: DatabaseResult) -> str:
     return "\n".join(lines)
 
 
-def render_summary(checks: Sequence[tuple[str, Check]]) -> str:
-    lines = ["== summary"]
-    for database, check in checks:
-        lines.append(
-            f"   {database:<10} {check.name:<40} {check.value:<28} {'PASS' if check.passed else 'FAIL'}"
-        )
-    return "\n".join(lines)
-
-
 # --- command line ---------------------------------------------------------------------------------------
 
 
@@ -1280,20 +1251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results: list[DatabaseResult] = []
     with tempfile.TemporaryDirectory(prefix="mug-bench-posts-") as tmp:
-        runs: list[tuple[str, Callable[[], AbstractContextManager[str]] | str]] = [
-            ("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
-        ]
-        if args.database_url:
-            server_url = args.database_url
-            runs.append(("postgresql", lambda: postgres_database(server_url)))
-        for database, target in runs:
+        scratch = f"mug_bench_posts_{os.getpid()}"
+        for database, opened in databases(f"sqlite:///{Path(tmp) / 'bench.db'}", args.database_url, scratch):
             print(f"benchmarking {database} ...", file=sys.stderr, flush=True)
             try:
-                if isinstance(target, str):
-                    result = bench_database(database, target, texts, plan, args)
-                else:
-                    with target() as pg_url:
-                        result = bench_database(database, pg_url, texts, plan, args)
+                with opened as url:
+                    result = bench_database(database, url, texts, plan, args)
             except BenchError as exc:
                 result = DatabaseResult(database, error=str(exc))
             results.append(result)
@@ -1325,7 +1288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         print(json.dumps(document, indent=2, default=str))
     else:
-        print(render_summary(checks))
+        print("\n".join(render_summary(checks, widths=(40, 28))))
     if any(r.error for r in results):
         return 2
     return 1 if args.check and not passed else 0

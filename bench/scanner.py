@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from cli_args import positive_int
+from report import percentile, summary_row, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDWRITTEN = ROOT / "bench" / "corpus" / "handwritten.jsonl"
@@ -662,15 +663,6 @@ def scan_corpus(system: System, corpus: Corpus) -> tuple[list[list[Prediction]],
     return found, (time.process_time() - cpu, time.perf_counter() - wall)
 
 
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """Nearest-rank percentile (p99 of 50 samples is the slowest); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 @dataclass
 class Latency:
     posts: int
@@ -1220,13 +1212,14 @@ def render_misses(evaluation: Evaluation, limit: int) -> str:
 def render_summary(checks: Sequence[Check], runs: Sequence[SystemRun]) -> str:
     lines = ["== summary (generated corpus, ours)"]
     for check in checks:
-        verdict = "n/a" if check.passed is None else ("PASS" if check.passed else "FAIL")
-        lines.append(f"   {check.scope:<10} {check.name:<36} {check.value:<22} {verdict}")
+        lines.append(
+            summary_row(check.scope, check.name, check.value, verdict(check.passed), widths=(36, 22))
+        )
     ours = next((r for r in runs if r.name == "ours"), None)
     if ours and ours.hostile:
         flagged = [f"{shape} ({ratio})" for shape, ratio, bad in linear_flags(ours) if bad]
         value = "FLAG: " + ", ".join(flagged) if flagged else "every shape <= 20"
-        lines.append(f"   {'hostile':<10} {'1 MB / 100 kB time (information)':<36} {value}")
+        lines.append(summary_row("hostile", "1 MB / 100 kB time (information)", value, "", widths=(36, 22)))
     return "\n".join(lines)
 
 

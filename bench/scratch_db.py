@@ -1,9 +1,10 @@
-"""A PostgreSQL database made for one benchmark run and dropped after it (shared by the benchmarks)."""
+"""The databases a benchmark runs on: its SQLite file, and a PostgreSQL database made for the run and dropped
+after it (shared by the benchmarks)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import psycopg
 from psycopg import sql
@@ -29,3 +30,14 @@ def postgres_database(server_url: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def databases(
+    sqlite_url: str, server_url: str | None, scratch_name: str
+) -> Iterator[tuple[str, AbstractContextManager[str]]]:
+    """The databases to run on, each as its name and a context that yields its URL: the SQLite file, then
+    (with ``server_url``) ``scratch_name`` made on that PostgreSQL server for the run and dropped after it.
+    A database that cannot be made raises ``BenchError`` when its context is entered."""
+    yield "sqlite", nullcontext(sqlite_url)
+    if server_url:
+        yield "postgresql", postgres_database(server_url, scratch_name)

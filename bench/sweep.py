@@ -36,16 +36,15 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import scratch_db
 from cli_args import positive_int
-from scratch_db import BenchError
+from report import Check, render_summary, summary_row
+from scratch_db import BenchError, databases
 from sqlalchemy import Connection, Engine, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -348,13 +347,6 @@ def _link(user_id: int, number: str, username: str, at: datetime, terminated: bo
 
 
 # --- measuring ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Check:
-    name: str
-    value: str
-    passed: bool
 
 
 @dataclass
@@ -701,10 +693,6 @@ def bench_config(url: str, forum_url: str) -> Config:
     return Config(database=DatabaseConfig(url=url), forum=forum, termination=termination)
 
 
-def postgres_database(server_url: str) -> AbstractContextManager[str]:
-    return scratch_db.postgres_database(server_url, f"mug_bench_sweep_{os.getpid()}")
-
-
 def peak_rss_mb() -> float:
     # Linux reports ru_maxrss in KiB (macOS in bytes; this benchmark runs on Linux).
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -762,13 +750,11 @@ def render(result: DatabaseResult) -> str:
     return "\n".join(lines)
 
 
-def render_summary(checks: Sequence[tuple[str, Check]], peak_mb: float) -> str:
-    lines = ["== summary"]
-    for database, check in checks:
-        lines.append(
-            f"   {database:<10} {check.name:<34} {check.value:<20} {'PASS' if check.passed else 'FAIL'}"
-        )
-    lines.append(f"   {'process':<10} {'peak memory (information)':<34} {peak_mb:.0f} MB (maxrss)")
+def render_summary_with_memory(checks: Sequence[tuple[str, Check]], peak_mb: float) -> str:
+    lines = render_summary(checks, widths=(34, 20))
+    lines.append(
+        summary_row("process", "peak memory (information)", f"{peak_mb:.0f} MB (maxrss)", "", widths=(34, 20))
+    )
     return "\n".join(lines)
 
 
@@ -817,24 +803,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     results: list[DatabaseResult] = []
     with tempfile.TemporaryDirectory(prefix="mug-bench-sweep-") as tmp:
-        runs: list[tuple[str, Callable[[], AbstractContextManager[str]] | str]] = [
-            ("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
-        ]
-        if args.database_url:
-            url = args.database_url
-            runs.append(("postgresql", lambda: postgres_database(url)))
-        for database, target in runs:
+        scratch = f"mug_bench_sweep_{os.getpid()}"
+        for database, opened in databases(f"sqlite:///{Path(tmp) / 'bench.db'}", args.database_url, scratch):
             print(f"benchmarking {database} ...", file=sys.stderr, flush=True)
             try:
-                if isinstance(target, str):
+                with opened as url:
                     results.append(
-                        bench_database(database, target, layout, args.linked_share, args.runs, args.seed)
+                        bench_database(database, url, layout, args.linked_share, args.runs, args.seed)
                     )
-                else:
-                    with target() as pg_url:
-                        results.append(
-                            bench_database(database, pg_url, layout, args.linked_share, args.runs, args.seed)
-                        )
             except BenchError as exc:
                 results.append(DatabaseResult(database, error=str(exc)))
     peak_mb = peak_rss_mb()
@@ -860,7 +836,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         for result in results:
             print(render(result))
-        print(render_summary(checks, peak_mb))
+        print(render_summary_with_memory(checks, peak_mb))
     if any(r.error for r in results):
         return 2
     return 1 if args.check and not passed else 0
