@@ -429,9 +429,27 @@ def _coerce(key: str, typ: Any, value: Any) -> Any:
     raise ConfigError(key, f"unsupported setting type {base!r}")  # pragma: no cover - schema defect
 
 
+def _json_list(text: str) -> tuple[str, ...] | None:
+    """A list given in the environment as a JSON array of strings (``["A|high|none|x{2,4}", ...]``), for
+    items that hold commas (regular expressions); None when ``text`` is not one, and it is read as a
+    comma-separated list."""
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None  # "[0-9]+,[a-f]+": a comma-separated list of expressions that open with a class
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return None
+    return tuple(value)
+
+
 def _coerce_env(key: str, typ: Any, text: str) -> Any:
     base = _base_type(typ)
     if typing.get_origin(base) is tuple:
+        listed = _json_list(text)
+        if listed is not None:
+            return listed
         return tuple(part.strip() for part in text.split(",") if part.strip())
     if base is bool:
         lowered = text.strip().lower()

@@ -1,3 +1,4 @@
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -153,3 +154,26 @@ def test_mug_config_environment_variable_selects_the_file(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["check-config"], env={"MUG_CONFIG": str(path)})
     assert result.exit_code == 0, result.output
     assert "port = 8123" in result.stdout
+
+
+def test_environment_lists_are_comma_separated_or_a_json_array_for_items_with_commas() -> None:
+    rule = r"TICKET|low|none|TKT-(\d{4,8})"
+    config = load_config(
+        None,
+        {
+            "MUG_SCANNING_CUSTOM_RULES": json.dumps([rule]),
+            "MUG_SCANNING_ALLOW_DOMAINS": " example.org, lab.example.net ,",
+            "MUG_SCANNING_ALLOW_VALUES": "[0-9]+,[a-f]+",  # not JSON: expressions that open with a class
+        },
+    )
+    assert config.scanning.custom_rules == (rule,)
+    assert config.scanning.allow_domains == ("example.org", "lab.example.net")
+    assert config.scanning.allow_values == ("[0-9]+", "[a-f]+")
+
+
+def test_an_environment_list_split_at_a_comma_inside_a_rule_is_refused_by_name() -> None:
+    # Not a JSON array: read as a comma-separated list, which cuts the rule's expression in two.
+    with pytest.raises(
+        ConfigError, match=re.escape("scanning.custom_rules: custom rule 'TICKET|low|none|TKT-(")
+    ):
+        load_config(None, {"MUG_SCANNING_CUSTOM_RULES": r"TICKET|low|none|TKT-(\d{4,8})"})
