@@ -291,3 +291,23 @@ def test_an_edit_that_puts_a_removed_card_back_opens_its_finding_again(
     ]
     *_, (_, _, reopened) = audit_of(runtime, "finding.opened")
     assert [f["id"] for f in reopened["findings"]] == [row.id]  # once, though the text has it twice
+
+
+def test_an_edit_that_swaps_one_card_for_another_resolves_the_old_finding_and_opens_the_new(
+    sim: DiscourseSimulator, forum: DiscourseForum, runtime: Runtime, forum_config: Config, member: int
+) -> None:
+    post = sim.write_post(member, f"card {CARD} for the renewal", title="Renewal")
+    service = service_for(runtime, forum, forum_config)
+    service.on_post(payload(sim, post))
+    [old] = findings(runtime)
+    swapped = sim.edit_post(post.id, f"wrong card, use {OTHER_CARD}", actor=sim.user(member))
+    assert service.on_post(payload(sim, swapped)).result == "acted"
+    rows = {row.preview: row for row in findings(runtime)}
+    assert {preview: (row.status, row.last_version) for preview, row in rows.items()} == {
+        "**** **** **** 1111": ("resolved_by_edit", 1),
+        "**** **** **** 4444": ("open", swapped.version),
+    }
+    [(_, _, resolved)] = audit_of(runtime, "finding.resolved_by_edit")
+    assert resolved == {"version": swapped.version, "findings": [old.id]}
+    *_, (_, _, opened) = audit_of(runtime, "finding.opened")
+    assert [f["id"] for f in opened["findings"]] == [rows["**** **** **** 4444"].id]
