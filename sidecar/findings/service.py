@@ -374,17 +374,27 @@ class FindingsService:
                     opened.append(_Opened(row.id, row.type, row.severity))
                 status = FindingStatus.OPEN if reopened else row.status
                 known[finding.fingerprint] = _Known(row.id, row.type, row.severity, post.version, status)
+        # Every finding of the post is in ``known`` as this version left it: those still open that it no
+        # longer contains are resolved, without reading them again.
         present = {f.fingerprint for f in found}
-        self._resolve_missing(session, post.id, post.version, present, now)
+        gone = [
+            row.id
+            for fingerprint, row in known.items()
+            if row.status == FindingStatus.OPEN
+            and row.last_version <= post.version
+            and fingerprint not in present
+        ]
+        self._resolve(session, post.id, post.version, gone, now)
         return opened
 
-    def _resolve_missing(
-        self, session: Session, post_id: int, version: int, present: set[str], now: datetime
-    ) -> None:
-        """Open findings of the post that ``version`` no longer contains are resolved by that edit."""
-        # Core, built once: this runs for every post scanned, and most posts never had a finding.
+    def _resolve_missing(self, session: Session, post_id: int, version: int, now: datetime) -> None:
+        """A clean ``version``: the post's open findings up to it are resolved by that edit."""
+        # Core, built once: this runs for every clean post scanned, and most posts never had a finding.
         rows = session.connection().execute(_OPEN_UP_TO, {"post_id": post_id, "version": version})
-        gone = [finding_id for finding_id, fingerprint in rows if fingerprint not in present]
+        self._resolve(session, post_id, version, list(rows.scalars()), now)
+
+    def _resolve(self, session: Session, post_id: int, version: int, gone: list[int], now: datetime) -> None:
+        """The findings ``gone`` from ``version`` are resolved by that edit (and the audit says so)."""
         if not gone:
             return
         session.connection().execute(_RESOLVED_BY_EDIT, {"ids": gone, "at": now})
@@ -402,7 +412,7 @@ class FindingsService:
 
         def record(session: Session) -> None:
             _insert_scan(session, post_id, version, status="done", findings=0, now=now)
-            self._resolve_missing(session, post_id, version, set(), now)
+            self._resolve_missing(session, post_id, version, now)
 
         self._with_outcome(record)
 
@@ -558,7 +568,7 @@ class FindingsService:
         return self._forum
 
 
-_OPEN_UP_TO = select(PostFinding.id, PostFinding.fingerprint).where(
+_OPEN_UP_TO = select(PostFinding.id).where(
     PostFinding.post_id == bindparam("post_id"),
     PostFinding.status == FindingStatus.OPEN,
     PostFinding.last_version <= bindparam("version"),
